@@ -1,0 +1,39 @@
+# Third-party dependencies. System packages come from scripts/setup.sh (Debian 12);
+# the portable build takes FFmpeg from a static prefix built by scripts/build-ffmpeg-static.sh.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+
+if(CUFRAME_FFMPEG_PREFIX)
+  set(ENV{PKG_CONFIG_PATH} "${CUFRAME_FFMPEG_PREFIX}/lib/pkgconfig")
+  # Static archives: ask pkg-config for the private libraries too (x264, x265, zlib, ...).
+  set(_cuframe_pc_static STATIC)
+  list(PREPEND CMAKE_PREFIX_PATH ${CUFRAME_FFMPEG_PREFIX})
+endif()
+pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET GLOBAL
+  libavformat>=59 libavcodec>=59 libavutil>=57 libswscale>=6)
+add_library(cuframe_ffmpeg INTERFACE)
+if(CUFRAME_FFMPEG_PREFIX)
+  # pkg_check_modules' imported target carries only the public libraries; a static FFmpeg
+  # needs the full --static link line, in order.
+  execute_process(COMMAND ${PKG_CONFIG_EXECUTABLE} --static --libs libavformat libavcodec libswscale libavutil
+                  OUTPUT_VARIABLE _ff_static_libs OUTPUT_STRIP_TRAILING_WHITESPACE)
+  separate_arguments(_ff_static_libs UNIX_COMMAND "${_ff_static_libs}")
+  target_include_directories(cuframe_ffmpeg SYSTEM INTERFACE ${CUFRAME_FFMPEG_PREFIX}/include)
+  target_link_libraries(cuframe_ffmpeg INTERFACE ${_ff_static_libs})
+else()
+  target_link_libraries(cuframe_ffmpeg INTERFACE PkgConfig::FFMPEG)
+endif()
+
+# NVIDIA Video Codec SDK headers (ffnvcodec): header-only, the driver libraries are dlopen'ed.
+find_path(FFNVCODEC_INCLUDE_DIR ffnvcodec/dynlink_loader.h
+  HINTS ${CUFRAME_FFMPEG_PREFIX}/include /usr/include REQUIRED)
+
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(CLI11 REQUIRED)
+
+if(CUFRAME_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(CUFRAME_BUILD_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,25 @@
+# Build options. Every option is prefixed CUFRAME_; flags are set per target, never globally.
+option(CUFRAME_BUILD_TESTS "Build the GoogleTest suite" ON)
+option(CUFRAME_BUILD_BENCH "Build the Google Benchmark programs" ON)
+option(CUFRAME_PORTABLE "Portable build: static FFmpeg from CUFRAME_FFMPEG_PREFIX, static GoogleTest, $ORIGIN rpath" OFF)
+set(CUFRAME_FFMPEG_PREFIX "" CACHE PATH "Prefix of a static FFmpeg (scripts/build-ffmpeg-static.sh); empty: system FFmpeg")
+option(CUFRAME_WERROR "Treat compiler warnings as errors" OFF)
+
+set(CMAKE_CXX_STANDARD 20)
+set(CMAKE_CXX_STANDARD_REQUIRED ON)
+set(CMAKE_CXX_EXTENSIONS OFF)
+set(CMAKE_CUDA_STANDARD 20)
+set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+set(CMAKE_POSITION_INDEPENDENT_CODE ON)
+set(CMAKE_EXPORT_COMPILE_COMMANDS ON)
+if(NOT CMAKE_BUILD_TYPE AND NOT CMAKE_CONFIGURATION_TYPES)
+  set(CMAKE_BUILD_TYPE RelWithDebInfo CACHE STRING "Build type" FORCE)
+endif()
+
+# Warnings for our own targets only.
+function(cuframe_target_warnings target)
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor>
+    $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${CUFRAME_WERROR}>>:-Werror>
+    $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall --expt-relaxed-constexpr>)
+endfunction()

@@ -1,0 +1,96 @@
+// cuframe/demuxer.hpp — container input with libavformat: packets of the video stream.
+//
+// A Demuxer opens an InputSource, selects the best video stream, describes it
+// (MediaInfo, without the frame count, which needs a decode: see probe()), and hands out
+// its packets in decode order. With DemuxOptions::annexb, H.264 and HEVC packets are
+// rewritten to Annex-B start-code form with parameter sets in band — the form NVDEC's
+// parser wants — and sequence_header() gives the parameter sets to feed first.
+//
+// Not thread-safe: one thread reads a Demuxer at a time. Errors throw cuframe::Error
+// naming the input.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include "cuframe/input.hpp"
+#include "cuframe/limits.hpp"
+#include "cuframe/media_info.hpp"
+
+struct AVCodecParameters;  // FFmpeg's, for engine-side decoders
+struct AVPacket;
+
+namespace cuframe {
+
+struct DemuxOptions {
+  /// Rewrite H.264/HEVC to Annex-B (for NVDEC). Off: packets as stored (for libavcodec).
+  bool annexb = false;
+  /// Stream index to read; -1 picks the best video stream.
+  int stream_index = -1;
+  Limits limits;
+};
+
+/// One compressed packet. Reused across Demuxer::read calls so that steady-state reading
+/// allocates nothing; data() is valid until the next read into the same Packet.
+class Packet {
+ public:
+  Packet();
+  ~Packet();
+  Packet(Packet&&) noexcept;
+  Packet& operator=(Packet&&) noexcept;
+  Packet(const Packet&) = delete;
+  Packet& operator=(const Packet&) = delete;
+
+  std::span<const std::uint8_t> data() const noexcept;
+  int64_t pts() const noexcept;       ///< in the stream's time base; INT64_MIN if unknown
+  int64_t dts() const noexcept;       ///< in the stream's time base; INT64_MIN if unknown
+  int64_t duration() const noexcept;  ///< in the stream's time base; 0 if unknown
+  int64_t pos() const noexcept;       ///< byte offset in the input; -1 if unknown
+  bool keyframe() const noexcept;
+  /// The container asks for this packet's frame to be dropped after decoding
+  /// (e.g. before the start of an MP4 edit list).
+  bool discard() const noexcept;
+
+  AVPacket* native() noexcept { return pkt_; }
+  const AVPacket* native() const noexcept { return pkt_; }
+
+ private:
+  AVPacket* pkt_;
+};
+
+inline constexpr int64_t kNoTimestamp = INT64_MIN;
+
+class Demuxer {
+ public:
+  explicit Demuxer(const InputSource& input, const DemuxOptions& options = {});
+  ~Demuxer();
+  Demuxer(Demuxer&&) noexcept;
+  Demuxer& operator=(Demuxer&&) noexcept;
+  Demuxer(const Demuxer&) = delete;
+  Demuxer& operator=(const Demuxer&) = delete;
+
+  /// Container and stream description (video.frames is -1: the demuxer does not decode).
+  const MediaInfo& info() const noexcept;
+  const VideoStreamInfo& video() const noexcept { return info().video; }
+  const std::string& name() const noexcept;
+
+  /// Parameter sets in the packets' form (Annex-B when DemuxOptions::annexb).
+  std::span<const std::uint8_t> sequence_header() const noexcept;
+  /// FFmpeg's codec parameters of the selected stream (for libavcodec decoders).
+  const AVCodecParameters* codec_parameters() const noexcept;
+
+  /// Reads the next packet of the video stream into `packet`. Returns false at the end
+  /// of the input; throws Errc::InvalidData on a truncated or corrupt container and
+  /// Errc::Io on a read error.
+  bool read(Packet& packet);
+
+  /// Bytes of input consumed so far (for progress).
+  int64_t bytes_read() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cuframe

@@ -1,0 +1,251 @@
+#include "cuframe/demuxer.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "avio_source.hpp"
+#include "ffmpeg_util.hpp"
+#include "stream_info.hpp"
+
+namespace cuframe {
+
+using detail::av_error_text;
+
+// ---------------------------------------------------------------------------- Packet
+
+Packet::Packet() : pkt_(av_packet_alloc()) {
+  if (!pkt_) throw Error(Errc::OutOfMemory, "av_packet_alloc", "cannot allocate a packet");
+}
+Packet::~Packet() { av_packet_free(&pkt_); }
+Packet::Packet(Packet&& o) noexcept : pkt_(o.pkt_) { o.pkt_ = nullptr; }
+Packet& Packet::operator=(Packet&& o) noexcept {
+  if (this != &o) {
+    av_packet_free(&pkt_);
+    pkt_ = o.pkt_;
+    o.pkt_ = nullptr;
+  }
+  return *this;
+}
+std::span<const std::uint8_t> Packet::data() const noexcept {
+  return pkt_ && pkt_->data ? std::span<const std::uint8_t>(pkt_->data, static_cast<size_t>(pkt_->size))
+                            : std::span<const std::uint8_t>();
+}
+int64_t Packet::pts() const noexcept { return pkt_->pts; }
+int64_t Packet::dts() const noexcept { return pkt_->dts; }
+int64_t Packet::duration() const noexcept { return pkt_->duration; }
+int64_t Packet::pos() const noexcept { return pkt_->pos; }
+bool Packet::keyframe() const noexcept { return pkt_->flags & AV_PKT_FLAG_KEY; }
+bool Packet::discard() const noexcept { return pkt_->flags & AV_PKT_FLAG_DISCARD; }
+
+// --------------------------------------------------------------------------- Demuxer
+
+struct Demuxer::Impl {
+  std::string name;
+  std::unique_ptr<detail::AvioSource> avio;  // memory and stdin inputs
+  AVFormatContext* fmt = nullptr;
+  detail::BsfPtr bsf;
+  detail::PacketPtr scratch;
+  int stream = -1;
+  bool bsf_flushed = false;
+  MediaInfo info;
+  std::vector<std::uint8_t> seq_header;
+
+  ~Impl() { avformat_close_input(&fmt); }
+
+  void open(const InputSource& input, const DemuxOptions& options);
+  void open_file(const std::string& path);
+  void open_custom(const InputSource& input);
+  void select_stream(const DemuxOptions& options);
+  void check_limits(const Limits& limits) const;
+  void setup_bsf();
+  [[noreturn]] void fail_read(int ret) const;
+};
+
+void Demuxer::Impl::open_file(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT) throw Error(Errc::NotFound, path, "no such file");
+    throw Error(Errc::Io, path, std::string("cannot open: ") + std::strerror(errno));
+  }
+  if (S_ISDIR(st.st_mode)) throw Error(Errc::InvalidArgument, path, "is a directory, not a media file");
+  if (S_ISREG(st.st_mode) && st.st_size == 0) throw Error(Errc::InvalidData, path, "file is empty");
+  // "file:" keeps a path with a colon from being read as a protocol name.
+  const std::string url = (path.find(':') != std::string::npos && path[0] != '/') ? "file:" + path : path;
+  const int ret = avformat_open_input(&fmt, url.c_str(), nullptr, nullptr);
+  if (ret == AVERROR_INVALIDDATA)
+    throw Error(Errc::InvalidData, path, "not a recognised media file, or its header is corrupt or truncated");
+  if (ret < 0) detail::throw_av_error(ret, path, "cannot open");
+}
+
+void Demuxer::Impl::open_custom(const InputSource& input) {
+  if (input.kind() == InputSource::Kind::Memory) {
+    if (input.bytes().empty()) throw Error(Errc::InvalidData, name, "buffer is empty");
+    avio = detail::AvioSource::from_memory(input.bytes());
+  } else {
+    avio = detail::AvioSource::from_fd(0);
+  }
+  const AVInputFormat* iformat = nullptr;
+  int ret = av_probe_input_buffer2(avio->context(), &iformat, name.c_str(), nullptr, 0, 0);
+  if (ret == AVERROR_EOF) throw Error(Errc::InvalidData, name, "input is empty");
+  if (ret < 0) throw Error(Errc::InvalidData, name, "not a recognised media file (" + av_error_text(ret) + ")");
+  fmt = avformat_alloc_context();
+  if (!fmt) throw Error(Errc::OutOfMemory, "avformat_alloc_context", "cannot allocate a demuxer");
+  fmt->pb = avio->context();
+  fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
+  ret = avformat_open_input(&fmt, name.c_str(), iformat, nullptr);  // frees fmt on failure
+  if (ret < 0) {
+    const bool mp4 = iformat && std::strstr(iformat->name, "mp4") != nullptr;
+    if (mp4 && !avio->seekable())
+      throw Error(Errc::Unsupported, name,
+                  "this MP4 keeps its index (moov) after the media data, which a pipe cannot "
+                  "seek back to: pass the file by path, or remux it with "
+                  "`ffmpeg -i IN -c copy -movflags +faststart OUT.mp4` (or use MPEG-TS/MKV for pipes)");
+    if (ret == AVERROR_INVALIDDATA)
+      throw Error(Errc::InvalidData, name, "header is corrupt or truncated (" + std::string(iformat->name) + ")");
+    detail::throw_av_error(ret, name, "cannot open");
+  }
+}
+
+void Demuxer::Impl::select_stream(const DemuxOptions& options) {
+  int ret = avformat_find_stream_info(fmt, nullptr);
+  if (ret < 0) detail::throw_av_error(ret, name, "cannot read stream information");
+  if (options.stream_index >= 0) {
+    if (options.stream_index >= static_cast<int>(fmt->nb_streams) ||
+        fmt->streams[options.stream_index]->codecpar->codec_type != AVMEDIA_TYPE_VIDEO)
+      throw Error(Errc::NotFound, name, "stream " + std::to_string(options.stream_index) + " is not a video stream");
+    stream = options.stream_index;
+  } else {
+    stream = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  }
+  if (stream < 0) {
+    int audio = 0;
+    for (unsigned i = 0; i < fmt->nb_streams; ++i)
+      audio += fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO;
+    throw Error(Errc::Unsupported, name,
+                audio ? "no video stream (audio-only file with " + std::to_string(audio) + " audio stream" +
+                            (audio > 1 ? "s)" : ")")
+                      : std::string("no video stream"));
+  }
+  // Read only the selected video stream; audio is copied by the muxer path, not here.
+  for (unsigned i = 0; i < fmt->nb_streams; ++i)
+    if (static_cast<int>(i) != stream) fmt->streams[i]->discard = AVDISCARD_ALL;
+  info = detail::describe(fmt, stream);
+}
+
+void Demuxer::Impl::check_limits(const Limits& limits) const {
+  const VideoStreamInfo& v = info.video;
+  if (v.width <= 0 || v.height <= 0)
+    throw Error(Errc::InvalidData, name, "video stream has no frame size (corrupt or missing header)");
+  auto over = [&](const char* what, int64_t value, int64_t limit) {
+    throw Error(Errc::LimitExceeded, name,
+                std::string(what) + " " + std::to_string(value) + " exceeds the limit of " +
+                    std::to_string(limit) + " (raise Limits::" + what + " if this input is trusted)");
+  };
+  if (v.width > limits.max_width) over("max_width", v.width, limits.max_width);
+  if (v.height > limits.max_height) over("max_height", v.height, limits.max_height);
+  const int64_t pixels = int64_t{v.width} * v.height;
+  if (pixels > limits.max_pixels) over("max_pixels", pixels, limits.max_pixels);
+}
+
+void Demuxer::Impl::setup_bsf() {
+  const AVCodecParameters* par = fmt->streams[stream]->codecpar;
+  const char* filter = par->codec_id == AV_CODEC_ID_H264   ? "h264_mp4toannexb"
+                       : par->codec_id == AV_CODEC_ID_HEVC ? "hevc_mp4toannexb"
+                                                           : nullptr;
+  if (filter) {
+    const AVBitStreamFilter* f = av_bsf_get_by_name(filter);
+    if (!f) throw Error(Errc::Unsupported, name, std::string("this FFmpeg build lacks the ") + filter + " filter");
+    AVBSFContext* ctx = nullptr;
+    detail::av_check(av_bsf_alloc(f, &ctx), name, "allocating a bitstream filter");
+    bsf.reset(ctx);
+    detail::av_check(avcodec_parameters_copy(ctx->par_in, par), name, "configuring a bitstream filter");
+    ctx->time_base_in = fmt->streams[stream]->time_base;
+    detail::av_check(av_bsf_init(ctx), name, "initialising the Annex-B filter");
+    par = ctx->par_out;
+  }
+  if (par->extradata && par->extradata_size > 0)
+    seq_header.assign(par->extradata, par->extradata + par->extradata_size);
+}
+
+void Demuxer::Impl::open(const InputSource& input, const DemuxOptions& options) {
+  name = input.name();
+  if (input.kind() == InputSource::Kind::File) {
+    open_file(input.name());
+  } else {
+    open_custom(input);
+  }
+  select_stream(options);
+  check_limits(options.limits);
+  if (options.annexb) {
+    setup_bsf();
+  } else {
+    const AVCodecParameters* par = fmt->streams[stream]->codecpar;
+    if (par->extradata && par->extradata_size > 0)
+      seq_header.assign(par->extradata, par->extradata + par->extradata_size);
+  }
+  scratch = detail::make_packet();
+}
+
+void Demuxer::Impl::fail_read(int ret) const {
+  if (ret == AVERROR_INVALIDDATA)
+    throw Error(Errc::InvalidData, name,
+                "container data is corrupt or truncated at byte " + std::to_string(avio_tell(fmt->pb)));
+  detail::throw_av_error(ret, name, "reading a packet");
+}
+
+Demuxer::Demuxer(const InputSource& input, const DemuxOptions& options) : impl_(std::make_unique<Impl>()) {
+  impl_->open(input, options);
+}
+Demuxer::~Demuxer() = default;
+Demuxer::Demuxer(Demuxer&&) noexcept = default;
+Demuxer& Demuxer::operator=(Demuxer&&) noexcept = default;
+
+const MediaInfo& Demuxer::info() const noexcept { return impl_->info; }
+const std::string& Demuxer::name() const noexcept { return impl_->name; }
+std::span<const std::uint8_t> Demuxer::sequence_header() const noexcept { return impl_->seq_header; }
+const AVCodecParameters* Demuxer::codec_parameters() const noexcept {
+  return impl_->fmt->streams[impl_->stream]->codecpar;
+}
+int64_t Demuxer::bytes_read() const noexcept { return impl_->fmt->pb ? avio_tell(impl_->fmt->pb) : 0; }
+
+bool Demuxer::read(Packet& packet) {
+  Impl& m = *impl_;
+  AVPacket* out = packet.native();
+  av_packet_unref(out);
+  for (;;) {
+    if (m.bsf) {
+      int ret = av_bsf_receive_packet(m.bsf.get(), out);
+      if (ret == 0) return true;
+      if (ret == AVERROR_EOF) return false;
+      if (ret != AVERROR(EAGAIN)) detail::throw_av_error(ret, m.name, "converting a packet to Annex-B");
+      if (m.bsf_flushed) return false;
+    }
+    int ret = av_read_frame(m.fmt, m.scratch.get());
+    if (ret == AVERROR_EOF) {
+      if (m.fmt->pb && m.fmt->pb->error < 0 && m.fmt->pb->error != AVERROR_EOF) m.fail_read(m.fmt->pb->error);
+      if (!m.bsf) return false;
+      av_bsf_send_packet(m.bsf.get(), nullptr);
+      m.bsf_flushed = true;
+      continue;
+    }
+    if (ret < 0) m.fail_read(ret);
+    if (m.scratch->stream_index != m.stream) {
+      av_packet_unref(m.scratch.get());
+      continue;
+    }
+    if (!m.bsf) {
+      av_packet_move_ref(out, m.scratch.get());
+      return true;
+    }
+    ret = av_bsf_send_packet(m.bsf.get(), m.scratch.get());
+    if (ret < 0) {
+      av_packet_unref(m.scratch.get());
+      detail::throw_av_error(ret, m.name, "converting a packet to Annex-B");
+    }
+  }
+}
+
+}  // namespace cuframe
