@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <vector>
 
@@ -50,6 +51,8 @@ struct Demuxer::Impl {
   detail::PacketPtr scratch;
   int stream = -1;
   bool bsf_flushed = false;
+  int64_t max_end_ts = AV_NOPTS_VALUE;  // latest pts + duration seen, stream time base
+  int64_t packets = 0;
   MediaInfo info;
   std::vector<std::uint8_t> seq_header;
 
@@ -62,7 +65,50 @@ struct Demuxer::Impl {
   void check_limits(const Limits& limits) const;
   void setup_bsf();
   [[noreturn]] void fail_read(int ret) const;
+  void note_packet(const AVPacket* pkt);
+  void check_complete() const;
 };
+
+void Demuxer::Impl::note_packet(const AVPacket* pkt) {
+  ++packets;
+  const int64_t ts = pkt->pts != AV_NOPTS_VALUE ? pkt->pts : pkt->dts;
+  if (ts == AV_NOPTS_VALUE) return;
+  const int64_t end = ts + (pkt->duration > 0 ? pkt->duration : 0);
+  if (max_end_ts == AV_NOPTS_VALUE || end > max_end_ts) max_end_ts = end;
+}
+
+// Note [Truncation]: libavformat ends MP4 and Matroska inputs that stop early with a
+// plain end-of-file (it only logs "partial file" / "File ended prematurely"). Where the
+// container's header states the duration, compare it with the timestamps actually read
+// so that a truncated file is an error rather than a short video pretending to be whole.
+void Demuxer::Impl::check_complete() const {
+  if (packets == 0)
+    throw Error(Errc::InvalidData, name, "the video stream has no data (file truncated or empty)");
+  if (fmt->duration_estimation_method != AVFMT_DURATION_FROM_STREAM || max_end_ts == AV_NOPTS_VALUE) return;
+  const AVStream* st = fmt->streams[stream];
+  const AVRational tb = st->time_base;
+  int64_t expected_end;
+  if (st->duration != AV_NOPTS_VALUE && st->duration > 0) {
+    expected_end = (st->start_time != AV_NOPTS_VALUE ? st->start_time : 0) + st->duration;
+  } else if (fmt->duration != AV_NOPTS_VALUE && fmt->duration > 0) {
+    const int64_t start = fmt->start_time != AV_NOPTS_VALUE ? fmt->start_time : 0;
+    expected_end = av_rescale_q(start + fmt->duration, AV_TIME_BASE_Q, tb);
+  } else {
+    return;
+  }
+  const double expected_s = static_cast<double>(expected_end) * av_q2d(tb);
+  const double got_s = static_cast<double>(max_end_ts) * av_q2d(tb);
+  const double frame_s = info.video.fps.num > 0 ? 1.0 / info.video.fps.value() : 0.1;
+  const double start_s = st->start_time != AV_NOPTS_VALUE ? static_cast<double>(st->start_time) * av_q2d(tb) : 0.0;
+  const double tolerance = 2 * frame_s + 0.01 * (expected_s - start_s);
+  if (got_s < expected_s - tolerance) {
+    char msg[256];
+    std::snprintf(msg, sizeof msg,
+                  "file is truncated: the container declares video up to %.3f s but the data ends at %.3f s",
+                  expected_s, got_s);
+    throw Error(Errc::InvalidData, name, msg);
+  }
+}
 
 void Demuxer::Impl::open_file(const std::string& path) {
   struct stat st {};
@@ -77,6 +123,8 @@ void Demuxer::Impl::open_file(const std::string& path) {
   const int ret = avformat_open_input(&fmt, url.c_str(), nullptr, nullptr);
   if (ret == AVERROR_INVALIDDATA)
     throw Error(Errc::InvalidData, path, "not a recognised media file, or its header is corrupt or truncated");
+  if (ret == AVERROR(EIO) || ret == AVERROR_EOF || ret == AVERROR(EINVAL))
+    throw Error(Errc::InvalidData, path, "header is corrupt or truncated (" + av_error_text(ret) + ")");
   if (ret < 0) detail::throw_av_error(ret, path, "cannot open");
 }
 
@@ -96,16 +144,24 @@ void Demuxer::Impl::open_custom(const InputSource& input) {
   fmt->pb = avio->context();
   fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
   ret = avformat_open_input(&fmt, name.c_str(), iformat, nullptr);  // frees fmt on failure
+  const bool mp4 = iformat && std::strstr(iformat->name, "mp4") != nullptr;
+  const char* moov_at_end =
+      "this MP4 keeps its index (moov) after the media data, which a pipe cannot seek back to: "
+      "pass the file by path, or remux it with `ffmpeg -i IN -c copy -movflags +faststart OUT.mp4` "
+      "(or send MPEG-TS or MKV through pipes)";
   if (ret < 0) {
-    const bool mp4 = iformat && std::strstr(iformat->name, "mp4") != nullptr;
-    if (mp4 && !avio->seekable())
-      throw Error(Errc::Unsupported, name,
-                  "this MP4 keeps its index (moov) after the media data, which a pipe cannot "
-                  "seek back to: pass the file by path, or remux it with "
-                  "`ffmpeg -i IN -c copy -movflags +faststart OUT.mp4` (or use MPEG-TS/MKV for pipes)");
-    if (ret == AVERROR_INVALIDDATA)
-      throw Error(Errc::InvalidData, name, "header is corrupt or truncated (" + std::string(iformat->name) + ")");
-    detail::throw_av_error(ret, name, "cannot open");
+    if (mp4 && !avio->seekable()) throw Error(Errc::Unsupported, name, moov_at_end);
+    if (ret == AVERROR(ENOMEM)) detail::throw_av_error(ret, name, "cannot open");
+    throw Error(Errc::InvalidData, name,
+                "header is corrupt or truncated (" + std::string(iformat->name) + ": " + av_error_text(ret) + ")");
+  }
+  if (mp4 && !avio->seekable()) {
+    // Having read the header, a pipe is already past the first sample if the index came last.
+    const int64_t here = avio_tell(fmt->pb);
+    for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+      const AVIndexEntry* first = avformat_index_get_entry(fmt->streams[i], 0);
+      if (first && first->pos < here) throw Error(Errc::Unsupported, name, moov_at_end);
+    }
   }
 }
 
@@ -118,7 +174,13 @@ void Demuxer::Impl::select_stream(const DemuxOptions& options) {
       throw Error(Errc::NotFound, name, "stream " + std::to_string(options.stream_index) + " is not a video stream");
     stream = options.stream_index;
   } else {
-    stream = av_find_best_stream(fmt, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+    // The first video stream, as `ffmpeg -map 0:v:0` picks it (outputs must match the
+    // ffmpeg program's), skipping cover art that some files store as a video stream.
+    for (unsigned i = 0; i < fmt->nb_streams && stream < 0; ++i) {
+      const AVStream* st = fmt->streams[i];
+      if (st->codecpar->codec_type == AVMEDIA_TYPE_VIDEO && !(st->disposition & AV_DISPOSITION_ATTACHED_PIC))
+        stream = static_cast<int>(i);
+    }
   }
   if (stream < 0) {
     int audio = 0;
@@ -190,10 +252,10 @@ void Demuxer::Impl::open(const InputSource& input, const DemuxOptions& options) 
 }
 
 void Demuxer::Impl::fail_read(int ret) const {
-  if (ret == AVERROR_INVALIDDATA)
-    throw Error(Errc::InvalidData, name,
-                "container data is corrupt or truncated at byte " + std::to_string(avio_tell(fmt->pb)));
-  detail::throw_av_error(ret, name, "reading a packet");
+  if (ret == AVERROR(ENOMEM) || ret == AVERROR_EXIT) detail::throw_av_error(ret, name, "reading a packet");
+  throw Error(Errc::InvalidData, name,
+              "container data is corrupt or truncated at byte " + std::to_string(avio_tell(fmt->pb)) + " (" +
+                  av_error_text(ret) + ")");
 }
 
 Demuxer::Demuxer(const InputSource& input, const DemuxOptions& options) : impl_(std::make_unique<Impl>()) {
@@ -226,6 +288,7 @@ bool Demuxer::read(Packet& packet) {
     int ret = av_read_frame(m.fmt, m.scratch.get());
     if (ret == AVERROR_EOF) {
       if (m.fmt->pb && m.fmt->pb->error < 0 && m.fmt->pb->error != AVERROR_EOF) m.fail_read(m.fmt->pb->error);
+      m.check_complete();
       if (!m.bsf) return false;
       av_bsf_send_packet(m.bsf.get(), nullptr);
       m.bsf_flushed = true;
@@ -236,6 +299,7 @@ bool Demuxer::read(Packet& packet) {
       av_packet_unref(m.scratch.get());
       continue;
     }
+    m.note_packet(m.scratch.get());
     if (!m.bsf) {
       av_packet_move_ref(out, m.scratch.get());
       return true;

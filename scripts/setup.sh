@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what cuframe needs on Debian 12 (idempotent: installs only what is missing).
+#   scripts/setup.sh            build + test dependencies
+#   scripts/setup.sh --portable also what the portable bundle's static FFmpeg needs
+# The CUDA toolkit is not a Debian package here: nvcc is taken from /usr/local/cuda when
+# present; without it the build falls back to the CPU-only configuration (and says so).
+set -euo pipefail
+portable=0
+[ "${1:-}" = "--portable" ] && portable=1
+
+pkgs=(build-essential cmake ninja-build pkg-config git
+      libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libffmpeg-nvenc-dev
+      libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+      ffmpeg)   # ffmpeg/ffprobe: the oracle the tests compare against
+if [ $portable = 1 ]; then
+  pkgs+=(nasm dpkg-dev xz-utils clang libx264-dev libx265-dev libdav1d-dev libsvtav1enc-dev libnuma-dev zlib1g-dev patchelf)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "setup: all Debian packages present"
+fi
+
+if [ -x /usr/local/cuda/bin/nvcc ] || command -v nvcc >/dev/null 2>&1; then
+  nvcc_bin=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+  echo "setup: CUDA toolkit: $("$nvcc_bin" --version | tail -2 | head -1)"
+else
+  echo "setup: no CUDA toolkit (nvcc) found: the CPU-only configuration will be built"
+fi

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs the whole test suite with ctest.
+# This is the README's test command and exactly what .ci/run calls.
+# Without a GPU, GPU tests skip with a reason; with CUFRAME_REQUIRE_GPU=1 they fail instead.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/common.sh
+start=$(date +%s)
+scripts/setup.sh
+preset=$(cuframe_pick_preset ci)
+echo "test: configure + build (preset $preset, $(cuframe_jobs) jobs)"
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j "$(cuframe_jobs)"
+echo "test: build done after $(( $(date +%s) - start )) s"
+ctest --preset "$preset" -j "$(cuframe_jobs)"
+echo "test: all done in $(( $(date +%s) - start )) s"
