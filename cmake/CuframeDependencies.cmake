@@ -1,18 +1,24 @@
 # Third-party dependencies. System packages come from scripts/setup.sh (Debian 12);
-# the portable build takes FFmpeg from a static prefix built by scripts/build-ffmpeg-static.sh.
+# the portable build takes FFmpeg from the prefix scripts/build-ffmpeg-portable.sh builds
+# (shared libraries: see Note [Portable FFmpeg] there). A prefix holding only static
+# archives also works: then the full --static link line is used.
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 
+set(_cuframe_ffmpeg_static OFF)
 if(CUFRAME_FFMPEG_PREFIX)
+  if(NOT EXISTS ${CUFRAME_FFMPEG_PREFIX}/lib/pkgconfig/libavcodec.pc)
+    message(FATAL_ERROR "CUFRAME_FFMPEG_PREFIX=${CUFRAME_FFMPEG_PREFIX} holds no FFmpeg: run scripts/build-ffmpeg-portable.sh")
+  endif()
   set(ENV{PKG_CONFIG_PATH} "${CUFRAME_FFMPEG_PREFIX}/lib/pkgconfig")
-  # Static archives: ask pkg-config for the private libraries too (x264, x265, zlib, ...).
-  set(_cuframe_pc_static STATIC)
-  list(PREPEND CMAKE_PREFIX_PATH ${CUFRAME_FFMPEG_PREFIX})
+  if(NOT EXISTS ${CUFRAME_FFMPEG_PREFIX}/lib/libavcodec.so)
+    set(_cuframe_ffmpeg_static ON)
+  endif()
 endif()
 pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET GLOBAL
   libavformat>=59 libavcodec>=59 libavutil>=57 libswscale>=6)
 add_library(cuframe_ffmpeg INTERFACE)
-if(CUFRAME_FFMPEG_PREFIX)
+if(_cuframe_ffmpeg_static)
   # pkg_check_modules' imported target carries only the public libraries; a static FFmpeg
   # needs the full --static link line, in order.
   execute_process(COMMAND ${PKG_CONFIG_EXECUTABLE} --static --libs libavformat libavcodec libswscale libavutil

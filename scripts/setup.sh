@@ -13,7 +13,7 @@ pkgs=(build-essential cmake ninja-build pkg-config git
       libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
       ffmpeg)   # ffmpeg/ffprobe: the oracle the tests compare against
 if [ $portable = 1 ]; then
-  pkgs+=(nasm dpkg-dev xz-utils clang libx264-dev libx265-dev libdav1d-dev libsvtav1enc-dev libnuma-dev zlib1g-dev patchelf)
+  pkgs+=(nasm dpkg-dev xz-utils clang libx264-dev libx265-dev libdav1d-dev libsvtav1enc-dev libnuma-dev zlib1g-dev patchelf file)
 fi
 
 missing=()

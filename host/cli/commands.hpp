@@ -11,5 +11,6 @@ using Runner = std::function<int()>;
 
 Runner add_probe(CLI::App& app);
 Runner add_devices(CLI::App& app);
+Runner add_decode(CLI::App& app);
 
 }  // namespace cuframe::cli

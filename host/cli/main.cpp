@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   std::map<const CLI::App*, cuframe::cli::Runner> runners;
   auto remember = [&](cuframe::cli::Runner r) { runners[app.get_subcommands({}).back()] = std::move(r); };
   remember(cuframe::cli::add_probe(app));
+  remember(cuframe::cli::add_decode(app));
   remember(cuframe::cli::add_devices(app));
 
   try {

@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
-# Builds the minimal static FFmpeg of the portable bundle from Debian's own source
-# package (the same FFmpeg 5.1 the system build links, so results agree):
+# Builds the minimal FFmpeg of the portable bundle from Debian's own source package (the
+# same FFmpeg 5.1 the system build links, so results agree):
 #   - libraries for the engine: demuxers/muxers mov/mp4, matroska/webm, mpegts, raw
 #     h264/hevc/ivf; parsers and bitstream filters; software decoders for the fallback
 #     (h264, hevc, vp8, vp9, mpeg1/2/4; AV1 via libdav1d); encoders libx264, libx265,
 #     SVT-AV1, NVENC (loaded at run time); NVDEC/CUVID hwaccels for the peer;
 #   - the `ffmpeg` and `ffprobe` programs: the peer for benchmarks and the oracle for tests,
 #     with scale_cuda (compiled to PTX by clang) for the FFmpeg CUDA pipeline.
-# x264, x265 and libnuma are linked statically; libdav1d and libSvtAv1Enc have no static
-# archive in Debian and travel as shared libraries beside the binaries.
+# Note [Portable FFmpeg]: the FFmpeg libraries are built as shared libraries and travel
+# beside the binaries behind an $ORIGIN rpath, with the codec libraries they use
+# (Debian's libx264, libx265, libnuma, libdav1d, libSvtAv1Enc) and the C++ runtime.
+# Static FFmpeg archives would put one copy of every codec into libcuframe.so, another
+# into ffmpeg and a third into ffprobe: x265 alone is 16 MB of code, and three copies do
+# not fit the bundle's 64 MiB. (Debian's libx264.a is not position-independent, so it
+# cannot go inside a shared libavcodec either.) Shared, each codec is there once; only
+# glibc and the NVIDIA driver come from the node.
 #
-# Usage: scripts/build-ffmpeg-static.sh [PREFIX]   (default: .cache/ffmpeg-static)
-# A finished PREFIX is reused. About 5 minutes on 2 cores.
+# Usage: scripts/build-ffmpeg-portable.sh [PREFIX]   (default: .cache/ffmpeg-portable)
+# A finished PREFIX is reused. About 4 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-prefix=$(realpath -m "${1:-.cache/ffmpeg-static}")
-if [ -x "$prefix/bin/ffmpeg" ] && [ -f "$prefix/lib/libavformat.a" ] && [ -f "$prefix/.complete" ]; then
-  echo "static FFmpeg already at $prefix"; exit 0
+prefix=$(realpath -m "${1:-.cache/ffmpeg-portable}")
+if [ -x "$prefix/bin/ffmpeg" ] && [ -f "$prefix/lib/libavformat.so" ] && [ -f "$prefix/.complete" ]; then
+  echo "portable FFmpeg already at $prefix"; exit 0
 fi
 scripts/setup.sh --portable
 
@@ -39,15 +45,10 @@ tar -C "$work" -xf "$work"/ffmpeg_*.orig.tar.xz
 src=$(find "$work" -maxdepth 1 -type d -name 'ffmpeg-*' | head -1)
 echo "building $(basename "$src") into $prefix"
 
-# Only static archives here, so that -lx264/-lx265/-lnuma resolve to .a files.
-mkdir -p "$work/static"
-for a in libx264.a libx265.a libnuma.a; do cp "/usr/lib/x86_64-linux-gnu/$a" "$work/static/"; done
-
 cd "$src"
-./configure --prefix="$prefix" --pkg-config-flags=--static \
-  --extra-ldflags="-L$work/static" --extra-libs="-lstdc++ -lnuma -ldl" \
+./configure --prefix="$prefix" \
   --disable-everything --disable-doc --disable-network --disable-autodetect --disable-debug \
-  --enable-static --disable-shared --enable-pic --enable-gpl \
+  --disable-static --enable-shared --enable-pic --enable-gpl --disable-avdevice --disable-postproc \
   --enable-pthreads --enable-zlib --enable-libx264 --enable-libx265 --enable-libdav1d --enable-libsvtav1 \
   --enable-ffnvcodec --enable-nvdec --enable-cuvid --enable-nvenc --enable-cuda-llvm \
   --enable-demuxer=mov,matroska,mpegts,h264,hevc,ivf,avi,m4v,mpegvideo,yuv4mpegpipe,rawvideo,aac,mp3,wav,ogg,concat \
@@ -61,12 +62,14 @@ cd "$src"
   --enable-protocol=file,pipe \
   --enable-filter=scale,format,null,nullsink,copy,fps,crop,hflip,vflip,transpose,gblur,eq,setpts,trim,split \
   --enable-filter=hwupload,hwdownload,hwupload_cuda,hwmap,scale_cuda,psnr,ssim,aresample,anull \
-  --enable-indev=lavfi --enable-filter=testsrc,testsrc2,sine \
+  --enable-filter=testsrc,testsrc2,sine \
   --enable-ffmpeg --enable-ffprobe >"$work/configure.log" 2>&1 || { tail -30 "$work/configure.log"; exit 1; }
 make -j"$(nproc)" >"$work/make.log" 2>&1 || { grep -E "error" -m 20 "$work/make.log"; tail -20 "$work/make.log"; exit 1; }
 make install >/dev/null
-# The .pc files name -lx264/-lx265/-lnuma: keep the archives beside FFmpeg's.
-cp "$work"/static/*.a "$prefix/lib/"
+# Programs and libraries find each other (and dav1d/SVT-AV1 copied beside them) by $ORIGIN.
+for f in "$prefix"/bin/ffmpeg "$prefix"/bin/ffprobe "$prefix"/lib/lib*.so.*[0-9]; do
+  [ -L "$f" ] || patchelf --set-rpath '$ORIGIN:$ORIGIN/../lib' "$f"
+done
 touch "$prefix/.complete"
-echo "static FFmpeg installed at $prefix"
+echo "portable FFmpeg installed at $prefix"
 "$prefix/bin/ffmpeg" -hide_banner -version | head -1

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Builds the portable bundle: one folder (< 64 MiB) that runs on an air-gapped GPU node
+# with nothing installed but the NVIDIA driver.
+#
+#   scripts/bundle.sh [OUTDIR]          (default: dist/cuframe-bundle)
+#   CUFRAME_BUNDLE_DATA=0 scripts/bundle.sh   leave the test data out (use the repo's)
+#
+# Contents: cuframe, cuframe_tests, cuframe_bench, libcuframe.so (static cudart, sm_90
+# code only), the FFmpeg libraries built from Debian's source (x264/x265 inside
+# libavcodec; Note [Portable FFmpeg]), the peer programs ffmpeg and ffprobe, the few
+# shared libraries Debian has no static archive for (dav1d, SVT-AV1, Google Benchmark),
+# and the C++ runtime (the node's may be older than Debian 12's), all behind an $ORIGIN
+# rpath; data/ with the samples; gpu-check.sh. Only glibc comes from the node. Nothing
+# links libcuda, libnvcuvid or libnvidia-encode: they are loaded at run time from the
+# node's driver.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(realpath -m "${1:-dist/cuframe-bundle}")
+with_data=${CUFRAME_BUNDLE_DATA:-1}
+. scripts/common.sh
+
+scripts/build-ffmpeg-portable.sh .cache/ffmpeg-portable
+cmake --preset portable >/dev/null
+cmake --build --preset portable -j "$(cuframe_jobs)" --target cuframe_cli cuframe_tests cuframe_bench
+
+rm -rf "$out"
+mkdir -p "$out"
+b=build/portable
+cp "$b/host/cli/cuframe" "$b/tests/cuframe_tests" "$b/bench/cuframe_bench" "$out/"
+# Shared libraries go in under their SONAME, dereferenced (no symlinks to carry).
+copy_so() { local soname; soname=$(objdump -p "$1" | awk '/SONAME/{print $2}'); cp -L "$1" "$out/${soname:-$(basename "$1")}"; }
+copy_so "$b/engine/libcuframe.so"
+cp .cache/ffmpeg-portable/bin/ffmpeg .cache/ffmpeg-portable/bin/ffprobe "$out/"
+for lib in avformat avcodec avutil swscale swresample avfilter; do
+  copy_so ".cache/ffmpeg-portable/lib/lib$lib.so"
+done
+cp scripts/gpu-check.sh "$out/"
+# Shared libraries that are neither glibc nor the driver's travel along.
+for exe in "$out"/cuframe "$out"/cuframe_tests "$out"/cuframe_bench "$out"/ffmpeg "$out"/ffprobe; do
+  ldd "$exe" | awk '/=> \//{print $3}' | while read -r lib; do
+    case "$(basename "$lib")" in
+      libc.so*|libm.so*|libdl.so*|libpthread.so*|librt.so*|ld-linux*) ;;
+      libcuframe.so*|libav*.so*|libsw*.so*) ;;
+      *) [ -e "$out/$(basename "$lib")" ] || cp -L "$lib" "$out/" ;;
+    esac
+  done
+done
+for f in "$out"/*; do
+  if file -b "$f" | grep -q '^ELF'; then
+    patchelf --set-rpath '$ORIGIN' "$f"
+    strip --strip-unneeded "$f" 2>/dev/null || true
+  fi
+done
+if [ "$with_data" = 1 ]; then
+  mkdir -p "$out/data"
+  cp -r tests/data/samples tests/data/h264 tests/data/streams tests/data/bad "$out/data/"
+fi
+cat > "$out/README.txt" <<'TXT'
+cuframe portable bundle. On the GPU node, from this folder:
+  ./gpu-check.sh OUTDIR        GPU/driver/NVDEC/NVENC table, all tests with
+                               CUFRAME_REQUIRE_GPU=1, benchmarks; results in OUTDIR
+  ./cuframe devices --caps     what the driver and the codec engines offer
+  ./cuframe probe FILE --json
+TXT
+size=$(du -sm "$out" | cut -f1)
+echo "bundle: $out ($size MiB)"
+ls -la "$out"
+[ "$size" -lt 64 ] || { echo "bundle is ${size} MiB: over the 64 MiB budget" >&2; exit 1; }
+
+# Proof: the binaries start from another directory with a clean environment, and
+# nothing is missing but the driver's own libraries (which nothing links).
+missing=$(for f in "$out"/cuframe "$out"/cuframe_tests "$out"/cuframe_bench "$out"/ffmpeg "$out"/ffprobe; do
+  env -i ldd "$f" | grep "not found" || true; done)
+[ -z "$missing" ] || { echo "unresolved libraries:"; echo "$missing"; exit 1; }
+(cd / && env -i "$out/cuframe" --version && env -i "$out/ffmpeg" -hide_banner -version | head -1)
+if [ "$with_data" = 1 ]; then
+  (cd / && env -i "$out/cuframe" probe "$out/data/samples/nasa_13013_rotated.mp4")
+fi
+echo "bundle: OK"
