@@ -9,8 +9,9 @@
 # code only), the FFmpeg libraries built from Debian's source (x264/x265 inside
 # libavcodec; Note [Portable FFmpeg]), the peer programs ffmpeg and ffprobe, the few
 # shared libraries Debian has no static archive for (dav1d, SVT-AV1, Google Benchmark),
-# and the C++ runtime (the node's may be older than Debian 12's), all behind an $ORIGIN
-# rpath; data/ with the samples; gpu-check.sh. Only glibc comes from the node. Nothing
+# all behind an $ORIGIN rpath; data/ with the samples; gpu-check.sh. Our binaries link
+# libstdc++ statically; from the node come glibc (>= 2.35, checked below) and, for x265,
+# any libstdc++.so.6 (it asks only for GLIBCXX_3.4). Nothing
 # links libcuda, libnvcuvid or libnvidia-encode: they are loaded at run time from the
 # node's driver.
 set -euo pipefail
@@ -39,7 +40,7 @@ cp scripts/gpu-check.sh "$out/"
 for exe in "$out"/cuframe "$out"/cuframe_tests "$out"/cuframe_bench "$out"/ffmpeg "$out"/ffprobe; do
   ldd "$exe" | awk '/=> \//{print $3}' | while read -r lib; do
     case "$(basename "$lib")" in
-      libc.so*|libm.so*|libdl.so*|libpthread.so*|librt.so*|ld-linux*) ;;
+      libc.so*|libm.so*|libdl.so*|libpthread.so*|librt.so*|ld-linux*|libstdc++.so*|libgcc_s.so*) ;;
       libcuframe.so*|libav*.so*|libsw*.so*) ;;
       *) [ -e "$out/$(basename "$lib")" ] || cp -L "$lib" "$out/" ;;
     esac
@@ -76,4 +77,8 @@ missing=$(for f in "$out"/cuframe "$out"/cuframe_tests "$out"/cuframe_bench "$ou
 if [ "$with_data" = 1 ]; then
   (cd / && env -i "$out/cuframe" probe "$out/data/samples/nasa_13013_rotated.mp4")
 fi
+# The newest glibc symbol version anything here asks for: the node's glibc must have it.
+need=$(for f in "$out"/*; do file -b "$f" | grep -q '^ELF' && objdump -T "$f"; done | grep -o 'GLIBC_2\.[0-9]*' | sort -V | tail -1)
+echo "bundle: needs $need on the node"
+[ "$(printf '%s\n' "$need" GLIBC_2.35 | sort -V | tail -1)" = GLIBC_2.35 ] || { echo "bundle needs $need (> GLIBC_2.35)" >&2; exit 1; }
 echo "bundle: OK"

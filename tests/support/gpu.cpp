@@ -3,11 +3,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "cuframe/cuda_stream.hpp"
 #include "cuframe/device.hpp"
-
-#ifdef CUFRAME_TEST_CUDA
-#include <cuda_runtime_api.h>
-#endif
 
 namespace cuframe::test {
 
@@ -16,12 +13,8 @@ bool gpu_usable(std::string* why) {
     if (!cuda_built()) return std::string("this is a CPU-only build (CUFRAME_CUDA=OFF)");
     const DriverStatus st = driver_status();
     if (!st.usable()) return st.problem.empty() ? std::string("no GPU") : st.problem;
-#ifdef CUFRAME_TEST_CUDA
-    int count = 0;
-    const cudaError_t e = cudaGetDeviceCount(&count);
-    if (e != cudaSuccess) return std::string("cudaGetDeviceCount: ") + cudaGetErrorString(e);
-    if (count == 0) return std::string("the CUDA runtime sees no GPU");
-#endif
+    std::string runtime_why;
+    if (cuda_device_count(&runtime_why) == 0) return runtime_why;
     return std::string();
   }();
   if (why) *why = reason;
@@ -34,12 +27,8 @@ bool gpu_required() {
 }
 
 std::string take_cuda_error() {
-#ifdef CUFRAME_TEST_CUDA
-  if (!gpu_usable(nullptr)) return {};
-  const cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess) return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
-#endif
-  return {};
+  // Only ask the runtime when a GPU is usable: without a driver every call "fails".
+  return gpu_usable(nullptr) ? cuframe::take_cuda_error() : std::string();
 }
 
 }  // namespace cuframe::test

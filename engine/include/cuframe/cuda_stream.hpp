@@ -1,0 +1,48 @@
+// cuframe/cuda_stream.hpp — a CUDA stream owned by the caller, without CUDA headers.
+//
+// The engine never uses the default stream: every asynchronous entry point takes one of
+// these (or its raw cudaStream_t from get()). Streams are created non-blocking in the
+// device's primary context, which NVDEC, NVENC and the kernels share. In a CPU-only
+// build, or without a usable GPU, construction throws cuframe::Error.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace cuframe {
+
+class CudaStream {
+ public:
+  explicit CudaStream(int device = 0);
+  ~CudaStream();
+  CudaStream(CudaStream&&) noexcept;
+  CudaStream& operator=(CudaStream&&) noexcept;
+  CudaStream(const CudaStream&) = delete;
+  CudaStream& operator=(const CudaStream&) = delete;
+
+  /// The cudaStream_t, as void* so that this header needs no CUDA headers.
+  void* get() const noexcept { return stream_; }
+  int device() const noexcept { return device_; }
+
+  /// Asynchronous copy between any two of host, pinned and device memory (unified
+  /// addressing decides the direction). Does not synchronise.
+  void copy_async(void* dst, const void* src, std::size_t bytes) const;
+  /// Asynchronous byte fill of device memory. Does not synchronise.
+  void fill_async(void* dst, int value, std::size_t bytes) const;
+  /// Waits for all work queued on this stream. For callers at the edge (tests, final
+  /// read-back); the engine's stages hand over with events instead.
+  void synchronize() const;
+
+ private:
+  void* stream_ = nullptr;
+  int device_ = 0;
+};
+
+/// GPUs the CUDA runtime sees (0 without a driver or in a CPU-only build); `why` gets the
+/// runtime's reason when there are none.
+int cuda_device_count(std::string* why = nullptr) noexcept;
+
+/// Clears and returns the CUDA runtime's last error as text ("" when none).
+std::string take_cuda_error() noexcept;
+
+}  // namespace cuframe

@@ -1,0 +1,26 @@
+// CPU-only build: no CUDA streams.
+#include "cuframe/cuda_stream.hpp"
+#include "cuframe/error.hpp"
+
+namespace cuframe {
+
+namespace {
+[[noreturn]] void no_cuda() {
+  throw Error(Errc::Unsupported, "CUDA stream", "this is a CPU-only build of cuframe (CUFRAME_CUDA=OFF)");
+}
+}  // namespace
+
+CudaStream::CudaStream(int) { no_cuda(); }
+CudaStream::~CudaStream() = default;
+CudaStream::CudaStream(CudaStream&&) noexcept = default;
+CudaStream& CudaStream::operator=(CudaStream&&) noexcept = default;
+void CudaStream::copy_async(void*, const void*, std::size_t) const { no_cuda(); }
+void CudaStream::fill_async(void*, int, std::size_t) const { no_cuda(); }
+void CudaStream::synchronize() const { no_cuda(); }
+int cuda_device_count(std::string* why) noexcept {
+  if (why) *why = "CPU-only build";
+  return 0;
+}
+std::string take_cuda_error() noexcept { return {}; }
+
+}  // namespace cuframe
