@@ -1,11 +1,14 @@
 // cuframe decode FILE -o OUT|- [--pix-fmt ...] [--device ...] [--start N] [--count N]
 #include <cstring>
+#include <map>
+#include <optional>
 #include <memory>
 #include <vector>
 
 #include "commands.hpp"
 #include "cuframe/cuframe.hpp"
 #include "cuframe/decoder.hpp"
+#include "cuframe/kernels/color.hpp"
 #include "cuframe/output_file.hpp"
 #include "interrupt.hpp"
 #include "progress.hpp"
@@ -61,7 +64,7 @@ Runner add_decode(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("decode", "Decode video frames to raw planes (like ffmpeg -f rawvideo)");
   sub->add_option("FILE", a->file, "Input file, or - for stdin")->required();
   sub->add_option("-o,--output", a->out, "Output file, or - for stdout")->required();
-  sub->add_option("--pix-fmt", a->pix_fmt, "native|nv12|p016|yuv444p|yuv444p16 (RGB and gray need the colour kernels)")
+  sub->add_option("--pix-fmt", a->pix_fmt, "native|nv12|p016|yuv444p|yuv444p16|rgb24|bgr24|rgba|rgbp|gray")
       ->check(CLI::IsMember({"native", "nv12", "p016", "yuv444p", "yuv444p16", "rgb24", "bgr24", "rgba", "rgbp", "gray"}));
   sub->add_option("--device", a->device, "auto|cpu|cuda[:N]");
   sub->add_option("--start", a->start, "First frame to output (presentation order)")->check(CLI::NonNegativeNumber);
@@ -80,25 +83,44 @@ Runner add_decode(CLI::App& app) {
     ro.decode.conceal_errors = a->conceal;
     ro.batch_frames = a->batch;
     VideoReader reader(InputSource::file(a->file), ro);
-    const FrameLayout& layout = reader.decoder().layout();
-    const std::string native = to_string(layout.format);
-    if (a->pix_fmt != "native" && a->pix_fmt != native)
+    const FrameLayout& native_layout = reader.decoder().layout();
+    const std::string native = to_string(native_layout.format);
+    // Native formats pass through; RGB and gray go through the colour kernels.
+    std::optional<PixelFormat> convert_to;
+    const std::map<std::string, PixelFormat> rgb = {{"rgb24", PixelFormat::RGB24}, {"bgr24", PixelFormat::BGR24},
+                                                    {"rgba", PixelFormat::RGBA},   {"rgbp", PixelFormat::RGBP},
+                                                    {"gray", PixelFormat::Gray8}};
+    if (auto it = rgb.find(a->pix_fmt); it != rgb.end()) {
+      convert_to = it->second;
+    } else if (a->pix_fmt != "native" && a->pix_fmt != native) {
       throw Error(Errc::Unsupported, a->file,
                   "--pix-fmt " + a->pix_fmt + ": this stream decodes to " + native +
-                      "; conversions between formats need the colour kernels, which are not part of this build yet");
+                      "; changing the bit depth or chroma subsampling is not supported yet (use native, or an RGB/gray format)");
+    }
+    kernels::ColorSettings color;
+    if (a->matrix == "bt601") color.matrix = ColorMatrix::BT601;
+    if (a->matrix == "bt709") color.matrix = ColorMatrix::BT709;
+    if (a->matrix == "bt2020") color.matrix = ColorMatrix::BT2020;
+    if (a->range == "limited") color.range = ColorRange::Limited;
+    if (a->range == "full") color.range = ColorRange::Full;
+    const FrameLayout layout = convert_to ? kernels::converted_layout(native_layout, *convert_to) : native_layout;
     const VideoStreamInfo& v = reader.info().video;
-    log(Verbosity::Info, "%s: %dx%d %s -> %s, %zu bytes per frame", a->file.c_str(), v.width, v.height,
-        v.pix_fmt.c_str(), native.c_str(), layout.packed_bytes());
+    log(Verbosity::Info, "%s: %dx%d %s -> %s, %zu bytes per frame", a->file.c_str(), native_layout.width,
+        native_layout.height, v.pix_fmt.c_str(), to_string(layout.format), layout.packed_bytes());
 
     install_interrupt_handler();
     OutputFile out(a->out);
-    FrameBatch batch = reader.make_batch();
+    FrameBatch decoded = reader.make_batch();
+    std::optional<FrameBatch> converted;
+    if (convert_to) converted.emplace(layout, decoded.capacity(), decoded.memory(), decoded.device());
     std::vector<std::byte> staging(layout.packed_bytes());
     const int64_t expected = v.fps.num > 0 ? static_cast<int64_t>(v.duration_s * v.fps.value() + 0.5) : 0;
     Progress progress("decode", a->count >= 0 ? a->count : expected - a->start);
     int64_t index = 0, written = 0;
     bool stop = false;
-    while (!stop && reader.read(batch)) {
+    while (!stop && reader.read(decoded)) {
+      if (converted) kernels::convert_color(decoded, *converted, color);
+      const FrameBatch& batch = converted ? *converted : decoded;
       for (int i = 0; i < batch.size(); ++i, ++index) {
         if (index < a->start) continue;
         if (a->count >= 0 && written >= a->count) {

@@ -361,10 +361,10 @@ TEST(DecodeCli, DevNullIsNeverRemoved) {
 TEST(DecodeCli, CleanErrors) {
   const std::string f = test::sample("testsrc2.mp4").string();
   const fs::path dir = test::temp_dir();
-  ProcessResult r = cuframe_cli({"decode", f, "-o", (dir / "rgb.raw").string(), "--pix-fmt", "rgb24"});
+  ProcessResult r = cuframe_cli({"decode", f, "-o", (dir / "p016.raw").string(), "--pix-fmt", "p016"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.last_err_line().rfind("cuframe: error: " + f + ": ", 0), 0u) << r.err;
-  EXPECT_FALSE(fs::exists(dir / "rgb.raw"));
+  EXPECT_FALSE(fs::exists(dir / "p016.raw"));
   r = cuframe_cli({"decode", f, "-o", "/no/such/dir/out.raw"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.last_err_line().find("/no/such/dir/out.raw"), std::string::npos) << r.err;
@@ -373,6 +373,54 @@ TEST(DecodeCli, CleanErrors) {
   EXPECT_NE(r.last_err_line().find("NVDEC"), std::string::npos) << r.err;
   EXPECT_EQ(cuframe_cli({"decode", f, "-o", "-", "--device", "gpu7"}).exit_code, 2);
   EXPECT_EQ(cuframe_cli({"decode", f, "-o", "-", "--pix-fmt", "yuv411p"}).exit_code, 2);
+}
+
+}  // namespace
+}  // namespace cuframe
+
+namespace cuframe {
+namespace {
+
+TEST(DecodeCliRgb, FormatsAgreeWithEachOther) {
+  const std::string f = test::sample("bt601_limited_range.mp4").string();
+  const size_t px = 320 * 240;
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"decode", f, "-o", "-", "--count", "3"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const ProcessResult r = cuframe_cli(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  const std::string rgb = run({"--pix-fmt", "rgb24"}), bgr = run({"--pix-fmt", "bgr24"}), rgba = run({"--pix-fmt", "rgba"}),
+                    rgbp = run({"--pix-fmt", "rgbp"}), gray = run({"--pix-fmt", "gray"});
+  ASSERT_EQ(rgb.size(), 3 * px * 3);
+  ASSERT_EQ(bgr.size(), rgb.size());
+  ASSERT_EQ(rgba.size(), 3 * px * 4);
+  ASSERT_EQ(rgbp.size(), rgb.size());
+  ASSERT_EQ(gray.size(), 3 * px);
+  size_t mismatches = 0;
+  for (size_t fr = 0; fr < 3; ++fr)
+    for (size_t i = 0; i < px; ++i)
+      for (size_t k = 0; k < 3; ++k) {
+        const char c = rgb[fr * px * 3 + 3 * i + k];
+        mismatches += bgr[fr * px * 3 + 3 * i + (2 - k)] != c;
+        mismatches += rgba[fr * px * 4 + 4 * i + k] != c;
+        mismatches += rgbp[fr * px * 3 + k * px + i] != c;  // R plane, G plane, B plane
+      }
+  EXPECT_EQ(mismatches, 0u);
+  // A different matrix gives different colours; the same matrix as the tag changes nothing.
+  EXPECT_TRUE(run({"--pix-fmt", "rgb24", "--matrix", "bt601"}) == rgb);
+  EXPECT_FALSE(run({"--pix-fmt", "rgb24", "--matrix", "bt709"}) == rgb);
+  EXPECT_FALSE(run({"--pix-fmt", "rgb24", "--range", "full"}) == rgb);
+}
+
+TEST(DecodeCliRgb, TenBitToRgb) {
+  const std::string f = test::sample("bt2020_10bit.mp4").string();
+  const ProcessResult r = cuframe_cli({"decode", f, "-o", "-", "--pix-fmt", "rgb24", "--count", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.size(), 2u * 320 * 240 * 3);
+  const ProcessResult p = cuframe_cli({"decode", f, "-o", "-", "--pix-fmt", "nv12"});
+  EXPECT_EQ(p.exit_code, 1) << "bit-depth changes are refused, not silently done";
 }
 
 }  // namespace

@@ -1,0 +1,184 @@
+// Colour conversion: transform construction, argument checks, the CPU executor, and the
+// hand-off to the GPU kernels (color.cu).
+#include "cuframe/kernels/color.hpp"
+
+#include <string>
+
+#include "color_impl.hpp"
+#include "cpu_pool.hpp"
+#include "cuframe/error.hpp"
+
+namespace cuframe::kernels {
+
+namespace detail {
+// color.cu (CUDA builds) or color_nocuda.cpp.
+void launch_convert(Src s, Dst d, const ConvertArgs& args, int frames, void* stream);
+}  // namespace detail
+
+using detail::ConvertArgs;
+using detail::Dst;
+using detail::Src;
+
+namespace {
+
+void coefficients(ColorMatrix m, double& kr, double& kb) {
+  switch (m) {
+    case ColorMatrix::BT601: kr = 0.299; kb = 0.114; return;
+    case ColorMatrix::BT709: kr = 0.2126; kb = 0.0722; return;
+    case ColorMatrix::BT2020: kr = 0.2627; kb = 0.0593; return;
+    case ColorMatrix::Identity:
+      throw Error(Errc::Unsupported, "colour conversion", "GBR-coded (identity matrix) video is not converted yet");
+    case ColorMatrix::Other:
+      throw Error(Errc::Unsupported, "colour conversion",
+                  "the stream's colour matrix is not supported (BT.601, BT.709 and BT.2020-NCL are); "
+                  "override it with --matrix if the tag is wrong");
+  }
+}
+
+Src source_kind(PixelFormat f) {
+  switch (f) {
+    case PixelFormat::NV12: return Src::NV12;
+    case PixelFormat::P016: return Src::P016;
+    case PixelFormat::YUV444P: return Src::YUV444P;
+    case PixelFormat::YUV444P16: return Src::YUV444P16;
+    default:
+      throw Error(Errc::Unsupported, "colour conversion",
+                  std::string("cannot convert from ") + to_string(f) + " (sources are nv12, p016, yuv444p, yuv444p16)");
+  }
+}
+
+Dst dest_kind(PixelFormat f) {
+  switch (f) {
+    case PixelFormat::RGB24: return Dst::RGB24;
+    case PixelFormat::BGR24: return Dst::BGR24;
+    case PixelFormat::RGBA: return Dst::RGBA;
+    case PixelFormat::RGBP: return Dst::RGBP;
+    case PixelFormat::Gray8: return Dst::Gray8;
+    case PixelFormat::RGBPF32: return Dst::F32;
+    case PixelFormat::RGBPF16: return Dst::F16;
+    default:
+      throw Error(Errc::Unsupported, "colour conversion", std::string("cannot convert to ") + to_string(f));
+  }
+}
+
+}  // namespace
+
+detail::YuvToRgb make_yuv_to_rgb(ColorMatrix matrix, ColorRange range, int bit_depth, bool sixteen_bit_samples,
+                                 double out_scale) {
+  double kr = 0, kb = 0;
+  coefficients(matrix, kr, kb);
+  const double kg = 1.0 - kr - kb;
+  // Levels on the sample scale (H.273: limited Y in [16, 235] and C in [16, 240] times
+  // 2^(d-8); full range uses 2^d - 1 for both). MSB-aligned 16-bit samples are the
+  // d-bit values times 2^(16-d).
+  const int d = sixteen_bit_samples ? bit_depth : 8;
+  const double up = sixteen_bit_samples ? static_cast<double>(1 << (16 - d)) : 1.0;
+  double y_off, y_range, c_off, c_range;
+  if (range == ColorRange::Limited) {
+    y_off = 16.0 * (1 << (d - 8)) * up;
+    y_range = 219.0 * (1 << (d - 8)) * up;
+    c_range = 224.0 * (1 << (d - 8)) * up;
+  } else {
+    y_off = 0.0;
+    y_range = ((1 << d) - 1) * up;
+    c_range = y_range;
+  }
+  c_off = static_cast<double>(1 << (d - 1)) * up;
+  detail::YuvToRgb t{};
+  t.y_offset = static_cast<float>(y_off);
+  t.c_offset = static_cast<float>(c_off);
+  const double m[9] = {1 / y_range, 0.0,
+                       2 * (1 - kr) / c_range, 1 / y_range,
+                       -2 * kb * (1 - kb) / (kg * c_range), -2 * kr * (1 - kr) / (kg * c_range),
+                       1 / y_range, 2 * (1 - kb) / c_range,
+                       0.0};
+  for (int i = 0; i < 9; ++i) t.m[i] = static_cast<float>(m[i] * out_scale);
+  t.y_gain = static_cast<float>(out_scale / y_range);
+  return t;
+}
+
+detail::ChromaSiting siting_of(ChromaLocation l) noexcept {
+  switch (l) {
+    case ChromaLocation::Left: return {0.0f, 0.25f};
+    case ChromaLocation::Center: return {0.25f, 0.25f};
+    case ChromaLocation::TopLeft: return {0.0f, 0.0f};
+    case ChromaLocation::Top: return {0.25f, 0.0f};
+    case ChromaLocation::BottomLeft: return {0.0f, 0.5f};
+    case ChromaLocation::Bottom: return {0.25f, 0.5f};
+  }
+  return {0.0f, 0.25f};
+}
+
+FrameLayout converted_layout(const FrameLayout& src, PixelFormat format) {
+  source_kind(src.format);
+  dest_kind(format);
+  return make_layout(format, src.width, src.height, 8);
+}
+
+void convert_color(const FrameBatch& src, FrameBatch& dst, const ColorSettings& settings, const CudaStream* stream) {
+  const FrameLayout& sl = src.layout();
+  const Src s = source_kind(sl.format);
+  const Dst d = dest_kind(dst.layout().format);
+  if (dst.layout() != converted_layout(sl, dst.layout().format))
+    throw Error(Errc::InvalidArgument, "colour conversion", "destination layout does not match the source's size");
+  if (dst.capacity() < src.size())
+    throw Error(Errc::InvalidArgument, "colour conversion", "destination batch is smaller than the source batch");
+  const bool device = src.memory() == MemoryKind::Device;
+  if (device != (dst.memory() == MemoryKind::Device))
+    throw Error(Errc::InvalidArgument, "colour conversion", "source and destination must both be on the device or both on the host");
+  if (device && !stream) throw Error(Errc::InvalidArgument, "colour conversion", "device batches need a stream");
+
+  const ColorMatrix matrix = settings.matrix.value_or(src.color.matrix);
+  const ColorRange range = settings.range.value_or(src.color.range);
+  const bool wide = s == Src::P016 || s == Src::YUV444P16;
+  const bool unit = d == Dst::F32 || d == Dst::F16;
+
+  ConvertArgs a{};
+  auto in = [&](int p) {
+    return detail::PlaneRef{reinterpret_cast<const std::uint8_t*>(src.plane(0, p)), sl.frame_stride, sl.planes[p].pitch};
+  };
+  auto out = [&](int p) {
+    return detail::PlaneOut{reinterpret_cast<std::uint8_t*>(dst.plane(0, p)), dst.layout().frame_stride,
+                            dst.layout().planes[p].pitch};
+  };
+  a.y = in(0);
+  a.u = in(1);
+  if (sl.plane_count > 2) a.v = in(2);
+  a.o0 = out(0);
+  if (dst.layout().plane_count > 1) {
+    a.o1 = out(1);
+    a.o2 = out(2);
+  }
+  a.width = sl.width;
+  a.height = sl.height;
+  a.cw = (sl.width + 1) / 2;
+  a.ch = (sl.height + 1) / 2;
+  a.t = make_yuv_to_rgb(matrix, range, wide ? (sl.bit_depth > 8 ? sl.bit_depth : 16) : 8, wide, unit ? 1.0 : 255.0);
+  a.siting = siting_of(src.color.chroma_location);
+  const int frames = src.size();
+
+  dst.resize(frames);
+  dst.color = src.color;
+  dst.color.matrix = matrix;
+  dst.color.range = ColorRange::Full;  // RGB and expanded gray are full range
+  dst.time_base = src.time_base;
+  for (int i = 0; i < frames; ++i) dst.info(i) = src.info(i);
+  if (frames == 0) return;
+
+  if (device) {
+    detail::launch_convert(s, d, a, frames, stream->get());
+    return;
+  }
+  // CPU executor: rows of all frames, split across the pool.
+  detail::dispatch(s, d, [&]<Src S, Dst D>() {
+    auto rows = [&](int begin, int end) {
+      for (int r = begin; r < end; ++r) {
+        const int z = r / a.height, y = r % a.height;
+        for (int x = 0; x < a.width; ++x) detail::convert_pixel<S, D>(a, x, y, z);
+      }
+    };
+    detail::parallel_for(frames * a.height, rows);
+  });
+}
+
+}  // namespace cuframe::kernels

@@ -1,0 +1,400 @@
+// Colour conversion against a float64 reference written independently of the shared math:
+// the reference inverts the H.273 forward equations (RGB -> Y'CbCr) numerically and does
+// its own chroma interpolation. Tolerances (DESIGN.md / the Kernels issue):
+//   4:4:4 sources, 8-bit outputs: within 1 LSB      4:2:0 sources: within 2 LSB
+//   float32 outputs: within 1e-5                    float16: our float32 correctly rounded
+// Every run poisons the destination and checks the pitch padding and unused frames
+// stay poisoned (guard bytes). GPU and CPU executors must give identical bytes.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "cuframe/decoder.hpp"
+#include "cuframe/error.hpp"
+#include "cuframe/kernels/color.hpp"
+#include "support/gpu.hpp"
+#include "support/test_env.hpp"
+
+namespace cuframe {
+namespace {
+
+using kernels::convert_color;
+using kernels::converted_layout;
+
+constexpr uint8_t kPoison = 0xCD;
+
+// ---- the independent reference -------------------------------------------------------
+
+struct Ref {
+  std::array<double, 9> inv;  // (Y', Pb, Pr) -> (R, G, B)
+  double y_off, y_range, c_off, c_range;
+};
+
+Ref reference(ColorMatrix m, ColorRange range, int depth) {
+  double kr = 0, kb = 0;
+  if (m == ColorMatrix::BT601) { kr = 0.299; kb = 0.114; }
+  if (m == ColorMatrix::BT709) { kr = 0.2126; kb = 0.0722; }
+  if (m == ColorMatrix::BT2020) { kr = 0.2627; kb = 0.0593; }
+  const double kg = 1 - kr - kb;
+  // Forward: Y' = kr R + kg G + kb B; Pb = (B - Y') / (2 (1 - kb)); Pr = (R - Y') / (2 (1 - kr)).
+  const double f[9] = {kr, kg, kb,
+                       -kr / (2 * (1 - kb)), -kg / (2 * (1 - kb)), (1 - kb) / (2 * (1 - kb)),
+                       (1 - kr) / (2 * (1 - kr)), -kg / (2 * (1 - kr)), -kb / (2 * (1 - kr))};
+  // 3x3 inverse by cofactors.
+  const double det = f[0] * (f[4] * f[8] - f[5] * f[7]) - f[1] * (f[3] * f[8] - f[5] * f[6]) + f[2] * (f[3] * f[7] - f[4] * f[6]);
+  Ref r;
+  r.inv = {(f[4] * f[8] - f[5] * f[7]) / det, (f[2] * f[7] - f[1] * f[8]) / det, (f[1] * f[5] - f[2] * f[4]) / det,
+           (f[5] * f[6] - f[3] * f[8]) / det, (f[0] * f[8] - f[2] * f[6]) / det, (f[2] * f[3] - f[0] * f[5]) / det,
+           (f[3] * f[7] - f[4] * f[6]) / det, (f[1] * f[6] - f[0] * f[7]) / det, (f[0] * f[4] - f[1] * f[3]) / det};
+  const double s = std::ldexp(1.0, depth - 8);
+  if (range == ColorRange::Limited) {
+    r.y_off = 16 * s; r.y_range = 219 * s; r.c_range = 224 * s;
+  } else {
+    r.y_off = 0; r.y_range = std::ldexp(1.0, depth) - 1; r.c_range = r.y_range;
+  }
+  r.c_off = 128 * s;
+  return r;
+}
+
+// Code values (d-bit integers, chroma possibly interpolated) -> normalised R, G, B.
+std::array<double, 3> ref_rgb(const Ref& r, double y, double cb, double cr) {
+  const double Y = (y - r.y_off) / r.y_range, Pb = (cb - r.c_off) / r.c_range, Pr = (cr - r.c_off) / r.c_range;
+  return {r.inv[0] * Y + r.inv[1] * Pb + r.inv[2] * Pr, r.inv[3] * Y + r.inv[4] * Pb + r.inv[5] * Pr,
+          r.inv[6] * Y + r.inv[7] * Pb + r.inv[8] * Pr};
+}
+
+double clamp01(double v) { return v < 0 ? 0 : (v > 1 ? 1 : v); }
+
+// Reference chroma upsampling: chroma sample (i, j) sits at luma position
+// (2i + sx, 2j + sy); bilinear between the nearest samples, edges replicated.
+double ref_chroma(const std::vector<double>& c, int cw, int ch, double sx, double sy, int x, int y) {
+  const double px = (x - sx) / 2.0, py = (y - sy) / 2.0;
+  const int i0 = static_cast<int>(std::floor(px)), j0 = static_cast<int>(std::floor(py));
+  const double fx = px - i0, fy = py - j0;
+  auto at = [&](int i, int j) {
+    i = std::clamp(i, 0, cw - 1);
+    j = std::clamp(j, 0, ch - 1);
+    return c[static_cast<size_t>(j) * cw + i];
+  };
+  return (1 - fy) * ((1 - fx) * at(i0, j0) + fx * at(i0 + 1, j0)) + fy * ((1 - fx) * at(i0, j0 + 1) + fx * at(i0 + 1, j0 + 1));
+}
+
+// Sample positions of chroma relative to luma (in luma pixels) per ChromaLocation.
+std::pair<double, double> siting(ChromaLocation l) {
+  switch (l) {
+    case ChromaLocation::Left: return {0, 0.5};
+    case ChromaLocation::Center: return {0.5, 0.5};
+    case ChromaLocation::TopLeft: return {0, 0};
+    case ChromaLocation::Top: return {0.5, 0};
+    case ChromaLocation::BottomLeft: return {0, 1};
+    case ChromaLocation::Bottom: return {0.5, 1};
+  }
+  return {0, 0.5};
+}
+
+float half_to_float(uint16_t h) {
+  const int e = (h >> 10) & 31, m = h & 1023;
+  const double v = e == 0 ? std::ldexp(m, -24) : std::ldexp(1024 + m, e - 25);
+  return static_cast<float>((h & 0x8000) ? -v : v);
+}
+
+// Correct rounding of a float to binary16 (nearest, ties to even), for values in [0, 1].
+uint16_t ref_half(float f) {
+  uint16_t best = 0;
+  double best_err = 1e9;
+  // Candidates around f: search the two neighbours of the truncated value.
+  for (uint16_t h = 0; h <= 0x3C00; ++h) {
+    const double err = std::fabs(static_cast<double>(half_to_float(h)) - f);
+    if (err < best_err || (err == best_err && (h & 1) == 0)) {
+      best_err = err;
+      best = h;
+    }
+  }
+  return best;
+}
+
+// ---- random source batches -------------------------------------------------------
+
+struct Source {
+  FrameBatch batch;
+  // d-bit code values per frame: y[w*h], u/v[cw*ch] (4:2:0) or [w*h] (4:4:4)
+  std::vector<std::vector<double>> y, u, v;
+};
+
+Source random_source(PixelFormat fmt, int w, int h, int depth, int frames, ColorMatrix m, ColorRange r,
+                     ChromaLocation loc, uint32_t seed) {
+  Source s{FrameBatch(make_layout(fmt, w, h, depth), frames + 1, MemoryKind::Host), {}, {}, {}};
+  s.batch.resize(frames);
+  s.batch.color.matrix = m;
+  s.batch.color.range = r;
+  s.batch.color.chroma_location = loc;
+  std::mt19937 rng(seed);
+  const bool wide = fmt == PixelFormat::P016 || fmt == PixelFormat::YUV444P16;
+  const bool is420 = fmt == PixelFormat::NV12 || fmt == PixelFormat::P016;
+  const int maxv = (1 << depth) - 1;
+  const int cw = is420 ? (w + 1) / 2 : w, ch = is420 ? (h + 1) / 2 : h;
+  const FrameLayout& l = s.batch.layout();
+  std::memset(s.batch.data(), 0x77, s.batch.bytes());
+  auto store = [&](std::byte* row, int idx, int val) {
+    if (wide) {
+      const uint16_t v16 = static_cast<uint16_t>(val << (16 - depth));
+      std::memcpy(row + 2 * idx, &v16, 2);
+    } else {
+      row[idx] = static_cast<std::byte>(val);
+    }
+  };
+  for (int f = 0; f < frames; ++f) {
+    std::vector<double> Y(static_cast<size_t>(w) * h), U(static_cast<size_t>(cw) * ch), V(U.size());
+    for (int yy = 0; yy < h; ++yy)
+      for (int x = 0; x < w; ++x) {
+        const int val = static_cast<int>(rng() % (maxv + 1));
+        Y[static_cast<size_t>(yy) * w + x] = val;
+        store(s.batch.plane(f, 0) + yy * l.planes[0].pitch, x, val);
+      }
+    for (int yy = 0; yy < ch; ++yy)
+      for (int x = 0; x < cw; ++x) {
+        const int a = static_cast<int>(rng() % (maxv + 1)), b = static_cast<int>(rng() % (maxv + 1));
+        U[static_cast<size_t>(yy) * cw + x] = a;
+        V[static_cast<size_t>(yy) * cw + x] = b;
+        if (is420) {
+          store(s.batch.plane(f, 1) + yy * l.planes[1].pitch, 2 * x, a);
+          store(s.batch.plane(f, 1) + yy * l.planes[1].pitch, 2 * x + 1, b);
+        } else {
+          store(s.batch.plane(f, 1) + yy * l.planes[1].pitch, x, a);
+          store(s.batch.plane(f, 2) + yy * l.planes[2].pitch, x, b);
+        }
+      }
+    s.y.push_back(std::move(Y));
+    s.u.push_back(std::move(U));
+    s.v.push_back(std::move(V));
+  }
+  return s;
+}
+
+FrameBatch poisoned(const FrameLayout& l, int capacity) {
+  FrameBatch b(l, capacity, MemoryKind::Host);
+  std::memset(b.data(), kPoison, b.bytes());
+  return b;
+}
+
+// Bytes outside the written pixels (pitch padding, frames past size()) are untouched.
+void expect_guards_intact(const FrameBatch& b) {
+  const FrameLayout& l = b.layout();
+  const auto* base = reinterpret_cast<const uint8_t*>(b.data());
+  size_t touched = 0;
+  for (int f = 0; f < b.capacity(); ++f)
+    for (int p = 0; p < l.plane_count; ++p)
+      for (int y = 0; y < l.planes[p].rows; ++y) {
+        const uint8_t* row = base + f * l.frame_stride + l.planes[p].offset + y * l.planes[p].pitch;
+        for (size_t x = f < b.size() ? l.planes[p].row_bytes : 0; x < l.planes[p].pitch; ++x) touched += row[x] != kPoison;
+      }
+  EXPECT_EQ(touched, 0u) << "bytes outside the image were written";
+}
+
+struct Case {
+  PixelFormat src;
+  int depth;
+};
+
+class ColorVsReference : public testing::TestWithParam<std::tuple<Case, ColorMatrix, ColorRange>> {};
+
+TEST_P(ColorVsReference, EightBitAndFloatOutputs) {
+  const auto [c, matrix, range] = GetParam();
+  const bool is420 = c.src == PixelFormat::NV12 || c.src == PixelFormat::P016;
+  const int w = 37, h = 23, frames = 3;
+  const ChromaLocation loc = ChromaLocation::Left;
+  Source s = random_source(c.src, w, h, c.depth, frames, matrix, range, loc, 7u + static_cast<uint32_t>(c.depth));
+  const Ref ref = reference(matrix, range, c.depth);
+  const auto [sx, sy] = siting(loc);
+  const double tol8 = is420 ? 2.0 : 1.0;
+
+  FrameBatch rgb = poisoned(converted_layout(s.batch.layout(), PixelFormat::RGB24), frames + 1);
+  FrameBatch f32 = poisoned(converted_layout(s.batch.layout(), PixelFormat::RGBPF32), frames + 1);
+  FrameBatch f16 = poisoned(converted_layout(s.batch.layout(), PixelFormat::RGBPF16), frames + 1);
+  FrameBatch gray = poisoned(converted_layout(s.batch.layout(), PixelFormat::Gray8), frames + 1);
+  convert_color(s.batch, rgb);
+  convert_color(s.batch, f32);
+  convert_color(s.batch, f16);
+  convert_color(s.batch, gray);
+  ASSERT_EQ(rgb.size(), frames);
+  expect_guards_intact(rgb);
+  expect_guards_intact(f32);
+  expect_guards_intact(f16);
+  expect_guards_intact(gray);
+
+  double worst8 = 0, worst32 = 0, worst_gray = 0;
+  size_t bad_half = 0;
+  const int cw = is420 ? (w + 1) / 2 : w, ch = is420 ? (h + 1) / 2 : h;
+  for (int f = 0; f < frames; ++f)
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const double Y = s.y[f][static_cast<size_t>(y) * w + x];
+        const double U = is420 ? ref_chroma(s.u[f], cw, ch, sx, sy, x, y) : s.u[f][static_cast<size_t>(y) * w + x];
+        const double V = is420 ? ref_chroma(s.v[f], cw, ch, sx, sy, x, y) : s.v[f][static_cast<size_t>(y) * w + x];
+        const auto e = ref_rgb(ref, Y, U, V);
+        const auto* px = reinterpret_cast<const uint8_t*>(rgb.plane(f, 0)) + y * rgb.layout().planes[0].pitch + 3 * x;
+        for (int k = 0; k < 3; ++k) {
+          worst8 = std::max(worst8, std::fabs(px[k] - clamp01(e[k]) * 255.0));
+          const float got = reinterpret_cast<const float*>(f32.plane(f, k) + y * f32.layout().planes[k].pitch)[x];
+          worst32 = std::max(worst32, std::fabs(got - clamp01(e[k])));
+          const uint16_t h16 = reinterpret_cast<const uint16_t*>(f16.plane(f, k) + y * f16.layout().planes[k].pitch)[x];
+          if ((x + y) % 7 == 0) bad_half += h16 != ref_half(got);  // the exhaustive search is slow: sample
+        }
+        const uint8_t g = reinterpret_cast<const uint8_t*>(gray.plane(f, 0))[y * gray.layout().planes[0].pitch + x];
+        worst_gray = std::max(worst_gray, std::fabs(g - clamp01((Y - ref.y_off) / ref.y_range) * 255.0));
+      }
+  EXPECT_LE(worst8, tol8) << "8-bit RGB off by " << worst8 << " LSB";
+  EXPECT_LE(worst32, 1e-5) << "float32 RGB off by " << worst32;
+  EXPECT_EQ(bad_half, 0u) << "float16 not the correctly rounded float32 value";
+  EXPECT_LE(worst_gray, 1.0) << "gray off by " << worst_gray;
+  // Sanity: the tolerance is not vacuous — the output really varies.
+  EXPECT_GT(worst8, 0.0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllCombinations, ColorVsReference,
+    testing::Combine(testing::Values(Case{PixelFormat::NV12, 8}, Case{PixelFormat::P016, 10}, Case{PixelFormat::P016, 12},
+                                     Case{PixelFormat::YUV444P, 8}, Case{PixelFormat::YUV444P16, 10},
+                                     Case{PixelFormat::YUV444P16, 12}),
+                     testing::Values(ColorMatrix::BT601, ColorMatrix::BT709, ColorMatrix::BT2020),
+                     testing::Values(ColorRange::Limited, ColorRange::Full)),
+    [](const auto& p) {
+      const Case c = std::get<0>(p.param);
+      return std::string(to_string(c.src)) + "_" + std::to_string(c.depth) + "bit_" +
+             to_string(std::get<1>(p.param)) + "_" + to_string(std::get<2>(p.param));
+    });
+
+TEST(ColorSiting, EveryChromaLocationFollowsTheReference) {
+  for (ChromaLocation loc : {ChromaLocation::Left, ChromaLocation::Center, ChromaLocation::TopLeft, ChromaLocation::Top,
+                             ChromaLocation::BottomLeft, ChromaLocation::Bottom}) {
+    const int w = 16, h = 9;
+    Source s = random_source(PixelFormat::NV12, w, h, 8, 1, ColorMatrix::BT709, ColorRange::Full, loc, 99);
+    FrameBatch out = poisoned(converted_layout(s.batch.layout(), PixelFormat::RGBPF32), 1);
+    convert_color(s.batch, out);
+    const Ref ref = reference(ColorMatrix::BT709, ColorRange::Full, 8);
+    const auto [sx, sy] = siting(loc);
+    double worst = 0;
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const auto e = ref_rgb(ref, s.y[0][y * w + x], ref_chroma(s.u[0], 8, 5, sx, sy, x, y),
+                               ref_chroma(s.v[0], 8, 5, sx, sy, x, y));
+        for (int k = 0; k < 3; ++k)
+          worst = std::max(worst, std::fabs(reinterpret_cast<const float*>(out.plane(0, k) + y * out.layout().planes[k].pitch)[x] -
+                                            clamp01(e[k])));
+      }
+    EXPECT_LE(worst, 1e-5) << "siting " << to_string(loc);
+  }
+}
+
+TEST(ColorPacked, ChannelOrderOfRgbBgrRgbaRgbp) {
+  Source s = random_source(PixelFormat::YUV444P, 9, 4, 8, 2, ColorMatrix::BT601, ColorRange::Limited, ChromaLocation::Left, 5);
+  auto conv = [&](PixelFormat f) {
+    FrameBatch b = poisoned(converted_layout(s.batch.layout(), f), 2);
+    convert_color(s.batch, b);
+    return b;
+  };
+  const FrameBatch rgb = conv(PixelFormat::RGB24), bgr = conv(PixelFormat::BGR24), rgba = conv(PixelFormat::RGBA),
+                   rgbp = conv(PixelFormat::RGBP);
+  for (int f = 0; f < 2; ++f)
+    for (int y = 0; y < 4; ++y)
+      for (int x = 0; x < 9; ++x) {
+        auto px = [&](const FrameBatch& b, int p, int off) {
+          return reinterpret_cast<const uint8_t*>(b.plane(f, p))[y * b.layout().planes[p].pitch + off];
+        };
+        for (int k = 0; k < 3; ++k) {
+          EXPECT_EQ(px(bgr, 0, 3 * x + 2 - k), px(rgb, 0, 3 * x + k));
+          EXPECT_EQ(px(rgba, 0, 4 * x + k), px(rgb, 0, 3 * x + k));
+          EXPECT_EQ(px(rgbp, k, x), px(rgb, 0, 3 * x + k));
+        }
+        EXPECT_EQ(px(rgba, 0, 4 * x + 3), 255);
+      }
+}
+
+TEST(ColorErrors, RefusedClearly) {
+  Source s = random_source(PixelFormat::NV12, 8, 8, 8, 1, ColorMatrix::Other, ColorRange::Limited, ChromaLocation::Left, 1);
+  FrameBatch out = poisoned(converted_layout(s.batch.layout(), PixelFormat::RGB24), 1);
+  EXPECT_THROW(convert_color(s.batch, out), Error);
+  kernels::ColorSettings override_matrix;
+  override_matrix.matrix = ColorMatrix::BT709;
+  EXPECT_NO_THROW(convert_color(s.batch, out, override_matrix));
+  FrameBatch small = poisoned(converted_layout(make_layout(PixelFormat::NV12, 4, 4), PixelFormat::RGB24), 1);
+  EXPECT_THROW(convert_color(s.batch, small, override_matrix), Error);
+  FrameBatch nv12_out = poisoned(make_layout(PixelFormat::NV12, 8, 8), 1);
+  EXPECT_THROW(convert_color(s.batch, nv12_out, override_matrix), Error);
+}
+
+// Real video: the decoded bt601/bt709/bt2020 samples through the same reference.
+TEST(ColorRealSamples, DecodedFramesMatchTheReference) {
+  for (const char* name : {"bt601_limited_range.mp4", "bt601_full_range.mp4", "bt709_full_range.mp4", "bt2020_10bit.mp4"}) {
+    ReaderOptions ro;
+    ro.batch_frames = 4;
+    VideoReader reader(InputSource::file(test::sample(name).string()), ro);
+    FrameBatch src = reader.make_batch();
+    ASSERT_TRUE(reader.read(src)) << name;
+    const FrameLayout& l = src.layout();
+    FrameBatch rgb = poisoned(converted_layout(l, PixelFormat::RGB24), 4);
+    convert_color(src, rgb);
+    expect_guards_intact(rgb);
+    const bool wide = l.format == PixelFormat::P016;
+    const int depth = wide ? l.bit_depth : 8;
+    const Ref ref = reference(src.color.matrix, src.color.range, depth);
+    const auto [sx, sy] = siting(src.color.chroma_location);
+    const int cw = (l.width + 1) / 2, ch = (l.height + 1) / 2;
+    double worst = 0;
+    for (int f = 0; f < src.size(); ++f) {
+      auto sample = [&](int p, int y, int idx) -> double {
+        const std::byte* row = src.plane(f, p) + y * l.planes[p].pitch;
+        if (!wide) return static_cast<double>(static_cast<uint8_t>(row[idx]));
+        uint16_t v;
+        std::memcpy(&v, row + 2 * idx, 2);
+        return v >> (16 - depth);
+      };
+      std::vector<double> U(static_cast<size_t>(cw) * ch), V(U.size());
+      for (int y = 0; y < ch; ++y)
+        for (int x = 0; x < cw; ++x) {
+          U[y * cw + x] = sample(1, y, 2 * x);
+          V[y * cw + x] = sample(1, y, 2 * x + 1);
+        }
+      for (int y = 0; y < l.height; ++y)
+        for (int x = 0; x < l.width; ++x) {
+          const auto e = ref_rgb(ref, sample(0, y, x), ref_chroma(U, cw, ch, sx, sy, x, y), ref_chroma(V, cw, ch, sx, sy, x, y));
+          const auto* px = reinterpret_cast<const uint8_t*>(rgb.plane(f, 0)) + y * rgb.layout().planes[0].pitch + 3 * x;
+          for (int k = 0; k < 3; ++k) worst = std::max(worst, std::fabs(px[k] - clamp01(e[k]) * 255.0));
+        }
+    }
+    EXPECT_LE(worst, 2.0) << name;
+  }
+}
+
+// The GPU executor gives the CPU executor's bytes exactly.
+TEST(ColorGpu, EqualsTheCpuExecutor) {
+  CUFRAME_GPU_TEST();
+  CudaStream stream;
+  for (PixelFormat src_fmt : {PixelFormat::NV12, PixelFormat::P016, PixelFormat::YUV444P, PixelFormat::YUV444P16}) {
+    Source s = random_source(src_fmt, 333, 37, src_fmt == PixelFormat::P016 || src_fmt == PixelFormat::YUV444P16 ? 10 : 8, 3,
+                             ColorMatrix::BT709, ColorRange::Limited, ChromaLocation::Left, 3);
+    FrameBatch dev_src(s.batch.layout(), 4, MemoryKind::Device);
+    stream.copy_async(dev_src.data(), s.batch.data(), dev_src.bytes());  // same layout and capacity
+    dev_src.resize(3);
+    dev_src.color = s.batch.color;
+    for (PixelFormat out : {PixelFormat::RGB24, PixelFormat::BGR24, PixelFormat::RGBA, PixelFormat::RGBP, PixelFormat::Gray8,
+                            PixelFormat::RGBPF32, PixelFormat::RGBPF16}) {
+      const FrameLayout ol = converted_layout(s.batch.layout(), out);
+      FrameBatch cpu = poisoned(ol, 4);
+      convert_color(s.batch, cpu);
+      FrameBatch dev(ol, 4, MemoryKind::Device);
+      stream.fill_async(dev.data(), kPoison, dev.bytes());
+      convert_color(dev_src, dev, {}, &stream);
+      std::vector<uint8_t> back(dev.bytes());
+      stream.copy_async(back.data(), dev.data(), dev.bytes());
+      stream.synchronize();
+      EXPECT_EQ(std::memcmp(back.data(), cpu.data(), dev.bytes()), 0) << to_string(src_fmt) << " -> " << to_string(out);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace cuframe
