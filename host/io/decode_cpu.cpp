@@ -174,6 +174,12 @@ class CpuDecoder final : public Decoder {
 
   bool frame_ready() override { return ready_ || next_frame(); }
 
+  void reset() override {
+    avcodec_flush_buffers(ctx_.get());
+    av_frame_unref(frame_.get());
+    ready_ = eof_sent_ = drained_ = false;
+  }
+
   void check_frame() {
     if (delivered_ == 0 && (frame_->width != layout_.width || frame_->height != layout_.height)) {
       // The container's size can differ from the coded pictures' (e.g. cropping set in a

@@ -53,6 +53,7 @@ struct Demuxer::Impl {
   bool bsf_flushed = false;
   int64_t max_end_ts = AV_NOPTS_VALUE;  // latest pts + duration seen, stream time base
   int64_t packets = 0;
+  bool after_seek = false;  // the truncation check needs a read from the start
   MediaInfo info;
   std::vector<std::uint8_t> seq_header;
 
@@ -82,6 +83,7 @@ void Demuxer::Impl::note_packet(const AVPacket* pkt) {
 // container's header states the duration, compare it with the timestamps actually read
 // so that a truncated file is an error rather than a short video pretending to be whole.
 void Demuxer::Impl::check_complete() const {
+  if (after_seek) return;
   if (packets == 0)
     throw Error(Errc::InvalidData, name, "the video stream has no data (file truncated or empty)");
   if (fmt->duration_estimation_method != AVFMT_DURATION_FROM_STREAM || max_end_ts == AV_NOPTS_VALUE) return;
@@ -272,6 +274,22 @@ const AVCodecParameters* Demuxer::codec_parameters() const noexcept {
   return impl_->fmt->streams[impl_->stream]->codecpar;
 }
 int64_t Demuxer::bytes_read() const noexcept { return impl_->fmt->pb ? avio_tell(impl_->fmt->pb) : 0; }
+
+bool Demuxer::seekable() const noexcept {
+  return impl_->fmt->pb && (impl_->fmt->pb->seekable & AVIO_SEEKABLE_NORMAL) &&
+         !(impl_->fmt->iformat->flags & AVFMT_NOTIMESTAMPS);
+}
+
+void Demuxer::seek(int64_t pts) {
+  Impl& m = *impl_;
+  if (!seekable()) throw Error(Errc::Unsupported, m.name, "input cannot be seeked (a pipe, or a format without timestamps)");
+  int ret = av_seek_frame(m.fmt, m.stream, pts, AVSEEK_FLAG_BACKWARD);
+  if (ret < 0) ret = avformat_seek_file(m.fmt, m.stream, INT64_MIN, pts, pts, 0);
+  if (ret < 0) detail::throw_av_error(ret, m.name, "seeking");
+  if (m.bsf) av_bsf_flush(m.bsf.get());
+  m.bsf_flushed = false;
+  m.after_seek = true;
+}
 
 bool Demuxer::read(Packet& packet) {
   Impl& m = *impl_;

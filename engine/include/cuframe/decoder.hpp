@@ -70,6 +70,8 @@ class Decoder {
   virtual bool finished() const noexcept = 0;
   /// Packets skipped because they failed to decode (only with conceal_errors).
   virtual int64_t errors() const noexcept = 0;
+  /// Drops all decoder state (after the demuxer seeks); the layout stays.
+  virtual void reset() = 0;
 };
 
 /// Opens a decoder for the demuxer's video stream.
@@ -103,6 +105,19 @@ class VideoReader {
   bool read(FrameBatch& batch);
   /// Frames delivered so far.
   int64_t frames_read() const noexcept;
+
+  /// Frame-accurate seek: the next read() starts with frame `index` (0-based, presentation
+  /// order, exactly the frame decoding from the start would give at that position).
+  /// Seeks to the keyframe before it and decodes forward, discarding; correct with
+  /// B-frames, open GOPs and edit lists. The frame index is built on first use by one
+  /// scan of the packets (no decoding) and reused. Inputs without usable timestamps (raw
+  /// elementary streams) are decoded from the start instead. Errc::InvalidArgument past
+  /// the last frame; Errc::Unsupported on a pipe.
+  void seek(int64_t index);
+  /// Seeks to the first frame whose timestamp is >= `pts` (stream time base).
+  void seek_pts(int64_t pts);
+  /// Frames in the video, from the frame index (builds it if needed).
+  int64_t frame_count();
 
  private:
   struct Impl;

@@ -88,6 +88,12 @@ class Demuxer {
   /// Bytes of input consumed so far (for progress).
   int64_t bytes_read() const noexcept;
 
+  /// True for files and memory buffers (and stdin redirected from a file); false for pipes.
+  bool seekable() const noexcept;
+  /// Repositions so that the next packet read is the keyframe at or before `pts` (stream
+  /// time base). Throws Errc::Unsupported on a non-seekable input.
+  void seek(int64_t pts);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
