@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -11,6 +13,7 @@ namespace cuframe {
 
 namespace detail {
 std::atomic<std::int64_t> g_device_allocs{0}, g_device_bytes{0}, g_host_allocs{0}, g_host_bytes{0};
+std::atomic<std::int64_t> g_live_device{0}, g_live_host{0};
 void* allocate_device(std::size_t bytes, int device);          // memory_cuda.cpp / memory_cpu.cpp
 void* allocate_pinned(std::size_t bytes);
 void free_device(void* p, int device) noexcept;
@@ -24,37 +27,52 @@ void* allocate(MemoryKind kind, std::size_t bytes, int device) {
       if (!p) throw Error(Errc::OutOfMemory, "host memory", "cannot allocate " + std::to_string(bytes) + " bytes");
       ++g_host_allocs;
       g_host_bytes += static_cast<std::int64_t>(bytes);
+      g_live_host += static_cast<std::int64_t>(bytes);
       return p;
     }
     case MemoryKind::Pinned: {
       void* p = allocate_pinned(bytes);
       ++g_host_allocs;
       g_host_bytes += static_cast<std::int64_t>(bytes);
+      g_live_host += static_cast<std::int64_t>(bytes);
       return p;
     }
     case MemoryKind::Device: {
       void* p = allocate_device(bytes, device);
       ++g_device_allocs;
       g_device_bytes += static_cast<std::int64_t>(bytes);
+      g_live_device += static_cast<std::int64_t>(bytes);
       return p;
     }
   }
   throw Error(Errc::Internal, "allocate", "unknown memory kind");
 }
 
-void deallocate(MemoryKind kind, void* p, int device) noexcept {
+void deallocate(MemoryKind kind, void* p, std::size_t bytes, int device) noexcept {
   if (!p) return;
+  if (bytes == 0) bytes = 256;
   switch (kind) {
-    case MemoryKind::Host: std::free(p); break;
-    case MemoryKind::Pinned: free_pinned(p); break;
-    case MemoryKind::Device: free_device(p, device); break;
+    case MemoryKind::Host: std::free(p); g_live_host -= static_cast<std::int64_t>(bytes); break;
+    case MemoryKind::Pinned: free_pinned(p); g_live_host -= static_cast<std::int64_t>(bytes); break;
+    case MemoryKind::Device: free_device(p, device); g_live_device -= static_cast<std::int64_t>(bytes); break;
   }
+}
+
+std::int64_t host_available_bytes() {
+  std::FILE* f = std::fopen("/proc/meminfo", "r");
+  if (!f) return 0;
+  char line[256];
+  long long kb = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::sscanf(line, "MemAvailable: %lld kB", &kb) == 1) break;
+  std::fclose(f);
+  return static_cast<std::int64_t>(kb) * 1024;
 }
 }  // namespace detail
 
 AllocationStats allocation_stats() noexcept {
   return {detail::g_device_allocs.load(), detail::g_device_bytes.load(), detail::g_host_allocs.load(),
-          detail::g_host_bytes.load()};
+          detail::g_host_bytes.load(),        detail::g_live_device.load(),  detail::g_live_host.load()};
 }
 
 const char* to_string(PixelFormat f) noexcept {
@@ -126,13 +144,40 @@ FrameBatch::FrameBatch(const FrameLayout& layout, int capacity, MemoryKind memor
   if (capacity <= 0) throw Error(Errc::InvalidArgument, "frame batch", "capacity must be at least 1");
   if (layout.frame_stride == 0) throw Error(Errc::InvalidArgument, "frame batch", "empty frame layout");
   data_ = static_cast<std::byte*>(detail::allocate(memory, bytes(), device));
-  infos_.resize(static_cast<std::size_t>(capacity));
+  info_storage_.resize(static_cast<std::size_t>(capacity));
+  infos_ = info_storage_.data();
+}
+
+std::size_t FrameBatch::checked(int frame) const {
+  if (frame < 0 || frame >= capacity_)
+    throw Error(Errc::InvalidArgument, "frame batch",
+                "frame " + std::to_string(frame) + " outside 0.." + std::to_string(capacity_ - 1));
+  return static_cast<std::size_t>(frame);
+}
+
+FrameBatch FrameBatch::view(int begin, int count) const {
+  if (begin < 0 || count <= 0 || begin + count > capacity_)
+    throw Error(Errc::InvalidArgument, "frame batch",
+                "view [" + std::to_string(begin) + ", " + std::to_string(begin + count) + ") outside 0.." +
+                    std::to_string(capacity_));
+  FrameBatch v;
+  v.layout_ = layout_;
+  v.memory_ = memory_;
+  v.device_ = device_;
+  v.capacity_ = count;
+  v.size_ = std::max(0, std::min(count, size_ - begin));
+  v.data_ = data_ + static_cast<std::size_t>(begin) * layout_.frame_stride;
+  v.owns_ = false;
+  v.infos_ = infos_ + begin;
+  v.color = color;
+  v.time_base = time_base;
+  return v;
 }
 
 FrameBatch::~FrameBatch() { release(); }
 
 void FrameBatch::release() noexcept {
-  detail::deallocate(memory_, data_, device_);
+  if (owns_) detail::deallocate(memory_, data_, bytes(), device_);
   data_ = nullptr;
 }
 
@@ -145,8 +190,11 @@ FrameBatch::FrameBatch(FrameBatch&& o) noexcept
       capacity_(o.capacity_),
       size_(o.size_),
       data_(o.data_),
-      infos_(std::move(o.infos_)) {
+      owns_(o.owns_),
+      info_storage_(std::move(o.info_storage_)),
+      infos_(o.owns_ ? info_storage_.data() : o.infos_) {
   o.data_ = nullptr;
+  o.infos_ = nullptr;
   o.capacity_ = o.size_ = 0;
 }
 
@@ -161,8 +209,11 @@ FrameBatch& FrameBatch::operator=(FrameBatch&& o) noexcept {
     capacity_ = o.capacity_;
     size_ = o.size_;
     data_ = o.data_;
-    infos_ = std::move(o.infos_);
+    owns_ = o.owns_;
+    info_storage_ = std::move(o.info_storage_);
+    infos_ = owns_ ? info_storage_.data() : o.infos_;
     o.data_ = nullptr;
+    o.infos_ = nullptr;
     o.capacity_ = o.size_ = 0;
   }
   return *this;

@@ -1,4 +1,7 @@
 // CPU-only build: there is no device memory.
+#include <cstddef>
+#include <cstdint>
+
 #include "cuframe/error.hpp"
 
 namespace cuframe::detail {
@@ -11,5 +14,6 @@ void* allocate_pinned(std::size_t) {
 }
 void free_device(void*, int) noexcept {}
 void free_pinned(void*) noexcept {}
+std::int64_t device_free_bytes(int) { return 0; }
 
 }  // namespace cuframe::detail

@@ -48,4 +48,11 @@ void free_device(void* p, int device) noexcept {
 
 void free_pinned(void* p) noexcept { cudaFreeHost(p); }
 
+std::int64_t device_free_bytes(int device) {
+  CUFRAME_CHECK(cudaSetDevice(device));
+  size_t free_b = 0, total_b = 0;
+  CUFRAME_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  return static_cast<std::int64_t>(free_b);
+}
+
 }  // namespace cuframe::detail

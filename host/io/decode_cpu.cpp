@@ -85,6 +85,9 @@ class CpuDecoder final : public Decoder {
     const int threads = options.threads > 0 ? options.threads
                                             : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     ctx_->thread_count = threads;
+    // Hostile streams may declare huge sizes in a later header: libavcodec refuses frames
+    // above this before allocating them.
+    ctx_->max_pixels = options.limits.max_pixels;
     const int ret = avcodec_open2(ctx_.get(), codec, nullptr);
     if (ret < 0) detail::throw_av_error(ret, name_, std::string("opening the ") + codec->name + " decoder");
     frame_ = detail::make_frame();

@@ -21,6 +21,7 @@ void count_frames(Demuxer& demux, const ProbeOptions& options, VideoStreamInfo& 
   detail::av_check(avcodec_parameters_to_context(ctx.get(), par), demux.name(), "configuring the decoder");
   ctx->pkt_timebase = AVRational{v.time_base.num, v.time_base.den};
   ctx->thread_count = options.threads;
+  ctx->max_pixels = options.limits.max_pixels;
   // Pixels are not looked at: skipping the loop filter is safe for the count and faster.
   ctx->skip_loop_filter = AVDISCARD_ALL;
   int ret = avcodec_open2(ctx.get(), codec, nullptr);

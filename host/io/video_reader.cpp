@@ -61,6 +61,7 @@ struct VideoReader::Impl {
 
   Impl(const InputSource& input, const ReaderOptions& o) : source(input), demux(input, o.demux), options(o) {
     if (options.batch_frames <= 0) throw Error(Errc::InvalidArgument, input.name(), "batch size must be at least 1");
+    options.decode.limits = options.demux.limits;
     decoder = open_decoder(demux, options.decode);
     // Decode up to the first frame so that the layout is the coded pictures' own.
     while (!decoder->frame_ready() && !decoder->finished()) feed();

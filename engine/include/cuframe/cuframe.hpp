@@ -13,4 +13,5 @@
 #include "cuframe/media_info.hpp"
 #include "cuframe/output_file.hpp"
 #include "cuframe/probe.hpp"
+#include "cuframe/resident.hpp"
 #include "cuframe/version.hpp"

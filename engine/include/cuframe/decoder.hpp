@@ -36,6 +36,9 @@ struct DecodeOptions {
   /// output is either exact or absent. true: skip it like the ffmpeg program does (its
   /// frame is lost or concealed) and count it in Decoder::errors().
   bool conceal_errors = false;
+  /// Frame size limits (checked against the coded pictures; VideoReader copies the
+  /// demuxer's limits here).
+  Limits limits;
 };
 
 /// The native output format for a stream, or Errc::Unsupported naming the pixel format.

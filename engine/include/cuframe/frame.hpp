@@ -83,10 +83,12 @@ struct FrameInfo {
 
 /// Device allocations are counted so that tests can prove steady state allocates nothing.
 struct AllocationStats {
-  std::int64_t device_allocations = 0;
-  std::int64_t device_bytes = 0;
-  std::int64_t host_allocations = 0;
+  std::int64_t device_allocations = 0;  ///< device allocations made since start
+  std::int64_t device_bytes = 0;        ///< bytes of those
+  std::int64_t host_allocations = 0;    ///< host (plain or pinned) allocations since start
   std::int64_t host_bytes = 0;
+  std::int64_t live_device_bytes = 0;   ///< device bytes allocated and not yet freed
+  std::int64_t live_host_bytes = 0;
 };
 /// Totals since process start (FrameBatch and every other engine buffer).
 AllocationStats allocation_stats() noexcept;
@@ -123,20 +125,30 @@ class FrameBatch {
   }
   std::size_t bytes() const noexcept { return layout_.frame_stride * static_cast<std::size_t>(capacity_); }
 
-  FrameInfo& info(int frame) { return infos_.at(static_cast<std::size_t>(frame)); }
-  const FrameInfo& info(int frame) const { return infos_.at(static_cast<std::size_t>(frame)); }
+  FrameInfo& info(int frame) { return infos_[checked(frame)]; }
+  const FrameInfo& info(int frame) const { return infos_[checked(frame)]; }
+
+  /// Frames [begin, begin + count) of this batch as a batch that owns nothing: no copy,
+  /// same memory, same frame infos. Valid while this batch lives. A view's size starts
+  /// at count (the frames exist), capped by this batch's size. Used for resident-clip
+  /// slices and to decode straight into part of a larger allocation.
+  FrameBatch view(int begin, int count) const;
+  bool owns_memory() const noexcept { return owns_; }
   ColorInfo color;               ///< colour description of every frame in the batch
   Rational time_base;            ///< of FrameInfo::pts and duration
 
  private:
   void release() noexcept;
+  std::size_t checked(int frame) const;
   FrameLayout layout_{};
   MemoryKind memory_ = MemoryKind::Host;
   int device_ = 0;
   int capacity_ = 0;
   int size_ = 0;
   std::byte* data_ = nullptr;
-  std::vector<FrameInfo> infos_;
+  bool owns_ = true;
+  std::vector<FrameInfo> info_storage_;
+  FrameInfo* infos_ = nullptr;
 };
 
 }  // namespace cuframe
