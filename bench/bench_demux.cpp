@@ -34,9 +34,9 @@ void run_demux(benchmark::State& state, bool from_memory, bool annexb) {
 void BM_DemuxFile(benchmark::State& s) { run_demux(s, false, false); }
 void BM_DemuxMemory(benchmark::State& s) { run_demux(s, true, false); }
 void BM_DemuxMemoryAnnexB(benchmark::State& s) { run_demux(s, true, true); }
-BENCHMARK(BM_DemuxFile)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_DemuxMemory)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_DemuxMemoryAnnexB)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DemuxFile)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_DemuxMemory)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_DemuxMemoryAnnexB)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Open + describe without decoding: the cost a job pays per input before any work.
 void BM_ProbeHeaderOnly(benchmark::State& state) {

@@ -1,0 +1,95 @@
+// Decode throughput: cuframe's backends against the ffmpeg program doing the same work in
+// the same run (the peer), on 1080p H.264 and HEVC made by the peer itself (testsrc2,
+// 4 s at 30 fps: libx264/libx265 defaults). Rates are frames/s; compare the cuframe and
+// ffmpeg rows of one run only.
+//
+//   BM_DecodeCpu/{h264,hevc}        VideoReader, libavcodec, all cores, host frames
+//   BM_PeerFfmpegDecode/{h264,hevc} `ffmpeg -i F -f null -` (software decode)
+//   BM_OpenToFirstFrame             open + decode to the first frame (CPU backend)
+// GPU rows (NVDEC sessions, `ffmpeg -hwaccel cuda` peers) come with the NVDEC backend.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+
+#include "bench_common.hpp"
+#include "cuframe/decoder.hpp"
+#include "support/process.hpp"
+#include "support/test_env.hpp"
+
+namespace {
+
+using namespace cuframe;
+namespace fs = std::filesystem;
+
+// Generated once per process with the peer ffmpeg; empty if it cannot be.
+const std::string& clip_1080p(const std::string& codec) {
+  static std::map<std::string, std::string> made;
+  auto it = made.find(codec);
+  if (it != made.end()) return it->second;
+  std::string path;
+  const std::string ffmpeg = test::tool_path("CUFRAME_FFMPEG", "ffmpeg");
+  if (!ffmpeg.empty()) {
+    const fs::path out = fs::temp_directory_path() / ("cuframe-bench-1080p-" + codec + ".mp4");
+    if (!fs::exists(out)) {
+      const test::ProcessResult r = test::run_process(
+          {ffmpeg, "-v", "error", "-y", "-filter_complex", "testsrc2=size=1920x1080:rate=30:duration=4", "-c:v",
+           codec == "h264" ? "libx264" : "libx265", "-pix_fmt", "yuv420p", out.string()},
+          {.stdin_file = {}, .stdin_data = {}, .close_stdin_early = false, .timeout_s = 600, .env = {"X265_LOG=none"}});
+      if (r.exit_code == 0) path = out.string();
+    } else {
+      path = out.string();
+    }
+  }
+  return made[codec] = path;
+}
+
+void BM_DecodeCpu(benchmark::State& state, const std::string& codec) {
+  const std::string& file = clip_1080p(codec);
+  if (file.empty()) return state.SkipWithError("no peer ffmpeg to make the 1080p clip (set CUFRAME_FFMPEG)");
+  int64_t frames = 0;
+  for (auto _ : state) {
+    ReaderOptions o;
+    o.decode.backend = Backend::Cpu;
+    VideoReader reader(InputSource::file(file), o);
+    FrameBatch batch = reader.make_batch();
+    while (reader.read(batch)) frames += batch.size();
+  }
+  state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+}
+
+void BM_PeerFfmpegDecode(benchmark::State& state, const std::string& codec) {
+  const std::string& file = clip_1080p(codec);
+  const std::string ffmpeg = test::tool_path("CUFRAME_FFMPEG", "ffmpeg");
+  if (file.empty() || ffmpeg.empty()) return state.SkipWithError("no peer ffmpeg");
+  int64_t frames = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const test::ProcessResult r = test::run_process({ffmpeg, "-v", "error", "-i", file, "-f", "null", "-"});
+    const auto t1 = std::chrono::steady_clock::now();
+    if (r.exit_code != 0) return state.SkipWithError("ffmpeg failed");
+    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+    frames += 120;
+  }
+  state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK_CAPTURE(BM_DecodeCpu, h264, std::string("h264"))->Unit(benchmark::kMillisecond)->MinTime(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PeerFfmpegDecode, h264, std::string("h264"))->Unit(benchmark::kMillisecond)->UseManualTime()->MinTime(2);
+BENCHMARK_CAPTURE(BM_DecodeCpu, hevc, std::string("hevc"))->Unit(benchmark::kMillisecond)->MinTime(2)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PeerFfmpegDecode, hevc, std::string("hevc"))->Unit(benchmark::kMillisecond)->UseManualTime()->MinTime(2);
+
+void BM_OpenToFirstFrame(benchmark::State& state) {
+  const auto path = (bench::data_dir() / "samples" / "testsrc2.mp4").string();
+  for (auto _ : state) {
+    ReaderOptions o;
+    o.batch_frames = 1;
+    VideoReader reader(InputSource::file(path), o);
+    FrameBatch batch = reader.make_batch();
+    benchmark::DoNotOptimize(reader.read(batch));
+  }
+}
+BENCHMARK(BM_OpenToFirstFrame)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
