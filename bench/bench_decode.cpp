@@ -11,9 +11,13 @@
 
 #include <chrono>
 #include <filesystem>
+#include <atomic>
 #include <map>
+#include <thread>
+#include <vector>
 
 #include "bench_common.hpp"
+#include "cuframe/cuda_stream.hpp"
 #include "cuframe/decoder.hpp"
 #include "support/process.hpp"
 #include "support/test_env.hpp"
@@ -79,6 +83,82 @@ BENCHMARK_CAPTURE(BM_DecodeCpu, h264, std::string("h264"))->Unit(benchmark::kMil
 BENCHMARK_CAPTURE(BM_PeerFfmpegDecode, h264, std::string("h264"))->Unit(benchmark::kMillisecond)->UseManualTime()->MinTime(2);
 BENCHMARK_CAPTURE(BM_DecodeCpu, hevc, std::string("hevc"))->Unit(benchmark::kMillisecond)->MinTime(2)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PeerFfmpegDecode, hevc, std::string("hevc"))->Unit(benchmark::kMillisecond)->UseManualTime()->MinTime(2);
+
+bool have_gpu() { return cuda_device_count() > 0; }
+
+// NVDEC with N sessions at once (one thread each, the same clip): aggregate fps.
+void BM_DecodeNvdec(benchmark::State& state, const std::string& codec) {
+  if (!have_gpu()) return state.SkipWithError("no GPU");
+  const std::string& file = clip_1080p(codec);
+  if (file.empty()) return state.SkipWithError("no peer ffmpeg to make the 1080p clip");
+  const int sessions = static_cast<int>(state.range(0));
+  int64_t frames = 0;
+  for (auto _ : state) {
+    std::vector<std::thread> threads;
+    std::atomic<int64_t> n{0};
+    for (int s = 0; s < sessions; ++s)
+      threads.emplace_back([&] {
+        ReaderOptions o;
+        o.decode.backend = Backend::Nvdec;
+        VideoReader reader(InputSource::file(file), o);
+        FrameBatch batch = reader.make_batch();
+        while (reader.read(batch)) n += batch.size();
+      });
+    for (auto& t : threads) t.join();
+    frames += n;
+  }
+  state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+}
+
+// The peer: N parallel `ffmpeg -hwaccel cuda -hwaccel_output_format cuda -f null` processes.
+void BM_PeerFfmpegNvdec(benchmark::State& state, const std::string& codec) {
+  if (!have_gpu()) return state.SkipWithError("no GPU");
+  const std::string& file = clip_1080p(codec);
+  const std::string ffmpeg = test::tool_path("CUFRAME_FFMPEG", "ffmpeg");
+  if (file.empty() || ffmpeg.empty()) return state.SkipWithError("no peer ffmpeg");
+  const int procs = static_cast<int>(state.range(0));
+  int64_t frames = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::thread> threads;
+    std::atomic<bool> ok{true};
+    for (int p = 0; p < procs; ++p)
+      threads.emplace_back([&] {
+        const test::ProcessResult r = test::run_process({ffmpeg, "-v", "error", "-hwaccel", "cuda",
+                                                         "-hwaccel_output_format", "cuda", "-i", file, "-f", "null", "-"});
+        if (r.exit_code != 0) ok = false;
+      });
+    for (auto& t : threads) t.join();
+    if (!ok) return state.SkipWithError("ffmpeg -hwaccel cuda failed");
+    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    frames += 120 * procs;
+  }
+  state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK_CAPTURE(BM_DecodeNvdec, h264, std::string("h264"))->Arg(1)->Arg(2)->Arg(4)->Arg(7)->Arg(14)
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PeerFfmpegNvdec, h264, std::string("h264"))->Arg(1)->Arg(2)->Arg(4)->Arg(7)->Arg(14)
+    ->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK_CAPTURE(BM_DecodeNvdec, hevc, std::string("hevc"))->Arg(1)->Arg(7)->Arg(14)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PeerFfmpegNvdec, hevc, std::string("hevc"))->Arg(1)->Arg(7)->Arg(14)
+    ->Unit(benchmark::kMillisecond)->UseManualTime();
+
+// Open-to-first-frame on NVDEC: the first open creates a decoder, later ones reuse the
+// cached one (Note [Decoder cache]); the DESIGN target for reuse is <= 10 ms.
+void BM_NvdecOpenToFirstFrame(benchmark::State& state) {
+  if (!have_gpu()) return state.SkipWithError("no GPU");
+  const auto path = (bench::data_dir() / "samples" / "testsrc2.mp4").string();
+  for (auto _ : state) {
+    ReaderOptions o;
+    o.batch_frames = 1;
+    o.decode.backend = Backend::Nvdec;
+    VideoReader reader(InputSource::file(path), o);
+    FrameBatch batch = reader.make_batch();
+    benchmark::DoNotOptimize(reader.read(batch));
+  }
+}
+BENCHMARK(BM_NvdecOpenToFirstFrame)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_OpenToFirstFrame(benchmark::State& state) {
   const auto path = (bench::data_dir() / "samples" / "testsrc2.mp4").string();

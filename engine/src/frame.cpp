@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <new>
 #include <string>
@@ -18,6 +19,8 @@ void* allocate_device(std::size_t bytes, int device);          // memory_cuda.cp
 void* allocate_pinned(std::size_t bytes);
 void free_device(void* p, int device) noexcept;
 void free_pinned(void* p) noexcept;
+
+void copy_bytes_sync(void* dst, const void* src, std::size_t bytes);  // memory_cuda.cpp / memory_cpu.cpp
 
 void* allocate(MemoryKind kind, std::size_t bytes, int device) {
   if (bytes == 0) bytes = 256;
@@ -217,6 +220,17 @@ FrameBatch& FrameBatch::operator=(FrameBatch&& o) noexcept {
     o.capacity_ = o.size_ = 0;
   }
   return *this;
+}
+
+void copy_frame(const FrameBatch& src, int i, FrameBatch& dst, int j) {
+  if (src.layout() != dst.layout()) throw Error(Errc::InvalidArgument, "copy_frame", "layouts differ");
+  const std::size_t n = src.layout().frame_stride;
+  if (src.memory() != MemoryKind::Device && dst.memory() != MemoryKind::Device) {
+    std::memcpy(dst.plane(j, 0), src.plane(i, 0), n);
+  } else {
+    detail::copy_bytes_sync(dst.plane(j, 0), src.plane(i, 0), n);
+  }
+  dst.info(j) = src.info(i);
 }
 
 void FrameBatch::resize(int frames) {

@@ -48,6 +48,17 @@ void free_device(void* p, int device) noexcept {
 
 void free_pinned(void* p) noexcept { cudaFreeHost(p); }
 
+void copy_bytes_sync(void* dst, const void* src, std::size_t bytes) {
+  // Not a hot path (seeking, tests): a private stream keeps it off the default stream.
+  static thread_local cudaStream_t stream = [] {
+    cudaStream_t s = nullptr;
+    CUFRAME_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+    return s;
+  }();
+  CUFRAME_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, stream));
+  CUFRAME_CHECK(cudaStreamSynchronize(stream));
+}
+
 std::int64_t device_free_bytes(int device) {
   CUFRAME_CHECK(cudaSetDevice(device));
   size_t free_b = 0, total_b = 0;

@@ -1,30 +1,53 @@
 // Backend choice and the streaming reader (demux + decode, batch by batch).
 #include "cuframe/decoder.hpp"
+#include "cuframe/device.hpp"
 #include "cuframe/error.hpp"
 #include "cuframe/log.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 
 namespace cuframe {
 
 std::unique_ptr<Decoder> open_cpu_decoder(const Demuxer& demux, const DecodeOptions& options, std::string why);
+std::unique_ptr<Decoder> open_nvdec_decoder(const Demuxer& demux, const DecodeOptions& options, std::string why);
 
 std::unique_ptr<Decoder> open_decoder(const Demuxer& demux, const DecodeOptions& options) {
   std::unique_ptr<Decoder> decoder;
   switch (options.backend) {
     case Backend::Nvdec:
-      throw Error(Errc::Unsupported, demux.name(),
-                  "the NVDEC backend is not part of this build yet; use --device cpu (or auto)");
+      if (!cuda_built())
+        throw Error(Errc::Unsupported, demux.name(), "NVDEC needs a CUDA build of cuframe (this one is CPU-only)");
+      decoder = open_nvdec_decoder(demux, options, "");
+      break;
     case Backend::Cpu:
       decoder = open_cpu_decoder(demux, options, "");
       break;
-    case Backend::Auto:
+    case Backend::Auto: {
       // Note [Backend choice]: NVDEC when the GPU can decode this codec/profile/depth/size,
-      // libavcodec otherwise — and always say which and why.
-      decoder = open_cpu_decoder(demux, options, "auto: no NVDEC backend in this build yet");
+      // libavcodec otherwise — and always say which and why. Until the NVDEC backend has
+      // run on a GPU (see nvdec_decoder.cpp), Auto tries it only on request.
+      const char* experimental = std::getenv("CUFRAME_NVDEC_EXPERIMENTAL");
+      std::string why = "auto: the NVDEC backend has not been verified on a GPU yet "
+                        "(CUFRAME_NVDEC_EXPERIMENTAL=1 or --device cuda to use it)";
+      if (cuda_built() && experimental && std::string(experimental) == "1") {
+        const DriverStatus st = driver_status();
+        if (st.usable()) {
+          try {
+            decoder = open_nvdec_decoder(demux, options, "auto");
+          } catch (const Error& e) {
+            if (e.code() != Errc::Unsupported && e.code() != Errc::DriverMissing) throw;
+            why = "auto: " + e.reason();
+          }
+        } else {
+          why = "auto: no usable GPU: " + st.problem;
+        }
+      }
+      if (!decoder) decoder = open_cpu_decoder(demux, options, why);
       break;
+    }
   }
   log(Verbosity::Info, "%s: decoding with %s", demux.name().c_str(), decoder->description().c_str());
   return decoder;
@@ -185,10 +208,8 @@ bool VideoReader::read(FrameBatch& batch) {
     // The target frame: keep it as the batch's first.
     m.skip_until_pts.reset();
     const FrameLayout& l = batch.layout();
-    if (batch.memory() == MemoryKind::Device)
-      throw Error(Errc::Internal, m.demux.name(), "device seek copy not implemented");
-    std::memcpy(batch.plane(0, 0), m.scratch->plane(0, 0), l.frame_stride);
-    batch.info(0) = m.scratch->info(0);
+    (void)l;
+    copy_frame(*m.scratch, 0, batch, 0);
     batch.resize(1);
   }
   while (batch.size() < batch.capacity()) {

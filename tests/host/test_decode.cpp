@@ -13,11 +13,13 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "cuframe/decoder.hpp"
 #include "cuframe/error.hpp"
 #include "cuframe/probe.hpp"
+#include "support/gpu.hpp"
 #include "support/process.hpp"
 #include "support/test_env.hpp"
 
@@ -422,6 +424,75 @@ TEST(DecodeCliRgb, TenBitToRgb) {
   const ProcessResult p = cuframe_cli({"decode", f, "-o", "-", "--pix-fmt", "nv12"});
   EXPECT_EQ(p.exit_code, 1) << "bit-depth changes are refused, not silently done";
 }
+
+}  // namespace
+}  // namespace cuframe
+
+namespace cuframe {
+namespace {
+
+// NVDEC must output exactly the CPU backend's frames (which are libavcodec's, checked
+// above). A stream the GPU cannot decode must be pinned here with its reason: the test
+// fails on any unpinned refusal rather than skipping it.
+const std::map<std::string, std::string>& pinned_nvdec_refusals() {
+  static const std::map<std::string, std::string> pinned = {
+      // Filled in from the first GPU run (the capability query decides; H100/H200 are
+      // reported to lack AV1 decode).
+  };
+  return pinned;
+}
+
+std::vector<uint8_t> host_frames(VideoReader& reader) {
+  FrameBatch b = reader.make_batch();
+  std::vector<uint8_t> out;
+  FrameBatch host;
+  while (reader.read(b)) {
+    if (host.capacity() < b.capacity()) host = FrameBatch(b.layout(), b.capacity(), MemoryKind::Host);
+    for (int i = 0; i < b.size(); ++i) {
+      copy_frame(b, i, host, i);
+      const FrameLayout& l = b.layout();
+      for (int p = 0; p < l.plane_count; ++p)
+        for (int y = 0; y < l.planes[p].rows; ++y) {
+          const auto* row = reinterpret_cast<const uint8_t*>(host.plane(i, p)) + y * l.planes[p].pitch;
+          out.insert(out.end(), row, row + l.planes[p].row_bytes);
+        }
+    }
+  }
+  return out;
+}
+
+class NvdecVsCpu : public testing::TestWithParam<std::string> {};
+
+TEST_P(NvdecVsCpu, SameFramesBitExact) {
+  CUFRAME_GPU_TEST();
+  const std::string file = (test::data_dir() / GetParam()).string();
+  ReaderOptions gpu;
+  gpu.decode.backend = Backend::Nvdec;
+  std::unique_ptr<VideoReader> nvdec;
+  try {
+    nvdec = std::make_unique<VideoReader>(InputSource::file(file), gpu);
+  } catch (const Error& e) {
+    const auto it = pinned_nvdec_refusals().find(GetParam());
+    if (it != pinned_nvdec_refusals().end() && e.code() == Errc::Unsupported)
+      GTEST_SKIP() << "pinned: " << it->second << " (" << e.reason() << ")";
+    FAIL() << "NVDEC refused an unpinned stream: " << e.what();
+  }
+  EXPECT_EQ(nvdec->decoder().backend(), Backend::Nvdec);
+  ReaderOptions cpu;
+  cpu.decode.backend = Backend::Cpu;
+  VideoReader reference(InputSource::file(file), cpu);
+  const std::vector<uint8_t> a = host_frames(*nvdec), b = host_frames(reference);
+  EXPECT_EQ(nvdec->frames_read(), reference.frames_read()) << "NVDEC outputs a different set of frames";
+  EXPECT_TRUE(a == b) << "NVDEC pixels differ from libavcodec's";
+}
+
+INSTANTIATE_TEST_SUITE_P(AllStreams, NvdecVsCpu, testing::ValuesIn(decodable()),
+                         [](const testing::TestParamInfo<std::string>& p) {
+                           std::string n = p.param;
+                           for (char& c : n)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
 
 }  // namespace
 }  // namespace cuframe

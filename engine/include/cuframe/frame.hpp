@@ -151,4 +151,8 @@ class FrameBatch {
   FrameInfo* infos_ = nullptr;
 };
 
+/// Copies frame i of `src` into frame j of `dst` (same layout; any memory kinds), with
+/// its FrameInfo. Synchronous: for the edges (seeking, tests), not for hot paths.
+void copy_frame(const FrameBatch& src, int i, FrameBatch& dst, int j);
+
 }  // namespace cuframe
