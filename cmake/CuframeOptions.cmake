@@ -23,3 +23,21 @@ function(cuframe_target_warnings target)
     $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${CUFRAME_WERROR}>>:-Werror>
     $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall --expt-relaxed-constexpr>)
 endfunction()
+
+# Sanitizers (e.g. -DCUFRAME_SANITIZE=address,undefined) and libFuzzer targets, for our
+# own code; the third-party libraries are Debian's, uninstrumented.
+set(CUFRAME_SANITIZE "" CACHE STRING "Comma list of -fsanitize= checks for cuframe's code")
+option(CUFRAME_FUZZ "Build the libFuzzer targets (clang, CPU-only configuration)" OFF)
+if(CUFRAME_SANITIZE)
+  add_compile_options(-fsanitize=${CUFRAME_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${CUFRAME_SANITIZE})
+endif()
+if(CUFRAME_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+    message(FATAL_ERROR "CUFRAME_FUZZ needs clang (the fuzz preset sets it)")
+  endif()
+  if(CUFRAME_CUDA)
+    message(FATAL_ERROR "CUFRAME_FUZZ builds the CPU-only configuration (CUFRAME_CUDA=OFF)")
+  endif()
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

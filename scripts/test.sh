@@ -13,4 +13,13 @@ cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -j "$(cuframe_jobs)"
 echo "test: build done after $(( $(date +%s) - start )) s"
 ctest --preset "$preset" -j "$(cuframe_jobs)"
+echo "test: $preset suite done after $(( $(date +%s) - start )) s"
+# The CPU-only engine under AddressSanitizer + UndefinedBehaviorSanitizer + LeakSanitizer:
+# every test again, the hostile-input ones included (CUFRAME_SKIP_ASAN=1 skips this stage).
+if [ "${CUFRAME_SKIP_ASAN:-0}" != 1 ]; then
+  echo "test: asan stage"
+  cmake --preset asan >/dev/null
+  cmake --build --preset asan -j "$(cuframe_jobs)"
+  ctest --preset asan -j "$(cuframe_jobs)"
+fi
 echo "test: all done in $(( $(date +%s) - start )) s"
