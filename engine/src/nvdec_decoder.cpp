@@ -234,19 +234,9 @@ class NvdecDecoder final : public Decoder {
 
   void setup_annexb(const Demuxer& demux) {
     const AVCodecParameters* par = demux.codec_parameters();
-    const char* filter = par->codec_id == AV_CODEC_ID_H264   ? "h264_mp4toannexb"
-                         : par->codec_id == AV_CODEC_ID_HEVC ? "hevc_mp4toannexb"
-                                                             : nullptr;
-    const AVCodecParameters* out = par;
-    if (filter) {
-      const AVBitStreamFilter* f = av_bsf_get_by_name(filter);
-      if (!f) throw Error(Errc::Unsupported, name_, std::string("this FFmpeg build lacks the ") + filter + " filter");
-      AVBSFContext* ctx = nullptr;
-      detail::av_check(av_bsf_alloc(f, &ctx), name_, "allocating a bitstream filter");
-      bsf_.reset(ctx);
-      detail::av_check(avcodec_parameters_copy(ctx->par_in, par), name_, "configuring a bitstream filter");
-      detail::av_check(av_bsf_init(ctx), name_, "initialising the Annex-B filter");
-      out = ctx->par_out;
+    bsf_ = detail::make_annexb_filter(par, AVRational{demux.video().time_base.num, demux.video().time_base.den}, name_);
+    const AVCodecParameters* out = bsf_ ? bsf_->par_out : par;
+    if (bsf_) {
       annexb_in_ = detail::make_packet();
       annexb_out_ = detail::make_packet();
     }

@@ -49,6 +49,8 @@ struct Demuxer::Impl {
   AVFormatContext* fmt = nullptr;
   detail::BsfPtr bsf;
   detail::PacketPtr scratch;
+  detail::PacketPtr peeked;  // the first video packet, read at open (encryption check)
+  bool has_peeked = false;
   int stream = -1;
   bool bsf_flushed = false;
   int64_t max_end_ts = AV_NOPTS_VALUE;  // latest pts + duration seen, stream time base
@@ -67,6 +69,7 @@ struct Demuxer::Impl {
   void setup_bsf();
   [[noreturn]] void fail_read(int ret) const;
   void note_packet(const AVPacket* pkt);
+  void peek_first_packet();
   void check_complete() const;
 };
 
@@ -216,20 +219,8 @@ void Demuxer::Impl::check_limits(const Limits& limits) const {
 
 void Demuxer::Impl::setup_bsf() {
   const AVCodecParameters* par = fmt->streams[stream]->codecpar;
-  const char* filter = par->codec_id == AV_CODEC_ID_H264   ? "h264_mp4toannexb"
-                       : par->codec_id == AV_CODEC_ID_HEVC ? "hevc_mp4toannexb"
-                                                           : nullptr;
-  if (filter) {
-    const AVBitStreamFilter* f = av_bsf_get_by_name(filter);
-    if (!f) throw Error(Errc::Unsupported, name, std::string("this FFmpeg build lacks the ") + filter + " filter");
-    AVBSFContext* ctx = nullptr;
-    detail::av_check(av_bsf_alloc(f, &ctx), name, "allocating a bitstream filter");
-    bsf.reset(ctx);
-    detail::av_check(avcodec_parameters_copy(ctx->par_in, par), name, "configuring a bitstream filter");
-    ctx->time_base_in = fmt->streams[stream]->time_base;
-    detail::av_check(av_bsf_init(ctx), name, "initialising the Annex-B filter");
-    par = ctx->par_out;
-  }
+  bsf = detail::make_annexb_filter(par, fmt->streams[stream]->time_base, name);
+  if (bsf) par = bsf->par_out;
   if (par->extradata && par->extradata_size > 0)
     seq_header.assign(par->extradata, par->extradata + par->extradata_size);
 }
@@ -251,6 +242,24 @@ void Demuxer::Impl::open(const InputSource& input, const DemuxOptions& options) 
       seq_header.assign(par->extradata, par->extradata + par->extradata_size);
   }
   scratch = detail::make_packet();
+  peek_first_packet();
+}
+
+// Reads ahead to the first video packet so that input the engine cannot use is refused
+// at open: encrypted (CENC/cbcs) samples carry AV_PKT_DATA_ENCRYPTION_INFO.
+void Demuxer::Impl::peek_first_packet() {
+  peeked = detail::make_packet();
+  for (;;) {
+    const int ret = av_read_frame(fmt, peeked.get());
+    if (ret < 0) return;  // errors and end of file surface on the first read()
+    if (peeked->stream_index == stream) break;
+    av_packet_unref(peeked.get());
+  }
+  has_peeked = true;
+  if (av_packet_get_side_data(peeked.get(), AV_PKT_DATA_ENCRYPTION_INFO, nullptr))
+    throw Error(Errc::Unsupported, name,
+                "the video is encrypted (CENC/cbcs): cuframe does not decrypt; decrypt it first, e.g. "
+                "`ffmpeg -decryption_key KEY -i IN -c copy OUT.mp4`");
 }
 
 void Demuxer::Impl::fail_read(int ret) const {
@@ -289,6 +298,8 @@ void Demuxer::seek(int64_t pts) {
   if (m.bsf) av_bsf_flush(m.bsf.get());
   m.bsf_flushed = false;
   m.after_seek = true;
+  if (m.has_peeked) av_packet_unref(m.peeked.get());
+  m.has_peeked = false;
 }
 
 bool Demuxer::read(Packet& packet) {
@@ -303,7 +314,13 @@ bool Demuxer::read(Packet& packet) {
       if (ret != AVERROR(EAGAIN)) detail::throw_av_error(ret, m.name, "converting a packet to Annex-B");
       if (m.bsf_flushed) return false;
     }
-    int ret = av_read_frame(m.fmt, m.scratch.get());
+    int ret = 0;
+    if (m.has_peeked) {
+      av_packet_move_ref(m.scratch.get(), m.peeked.get());
+      m.has_peeked = false;
+    } else {
+      ret = av_read_frame(m.fmt, m.scratch.get());
+    }
     if (ret == AVERROR_EOF) {
       if (m.fmt->pb && m.fmt->pb->error < 0 && m.fmt->pb->error != AVERROR_EOF) m.fail_read(m.fmt->pb->error);
       m.check_complete();

@@ -37,6 +37,22 @@ void throw_av_error(int averror, const std::string& subject, const std::string& 
   throw Error(av_error_category(averror), subject, what + ": " + av_error_text(averror));
 }
 
+BsfPtr make_annexb_filter(const AVCodecParameters* par, AVRational time_base, const std::string& subject) {
+  const char* filter = par->codec_id == AV_CODEC_ID_H264   ? "h264_mp4toannexb"
+                       : par->codec_id == AV_CODEC_ID_HEVC ? "hevc_mp4toannexb"
+                                                           : nullptr;
+  if (!filter) return nullptr;
+  const AVBitStreamFilter* f = av_bsf_get_by_name(filter);
+  if (!f) throw Error(Errc::Unsupported, subject, std::string("this FFmpeg build lacks the ") + filter + " filter");
+  AVBSFContext* ctx = nullptr;
+  av_check(av_bsf_alloc(f, &ctx), subject, "allocating a bitstream filter");
+  BsfPtr bsf(ctx);
+  av_check(avcodec_parameters_copy(ctx->par_in, par), subject, "configuring a bitstream filter");
+  ctx->time_base_in = time_base;
+  av_check(av_bsf_init(ctx), subject, "initialising the Annex-B filter");
+  return bsf;
+}
+
 FramePtr make_frame() {
   FramePtr f(av_frame_alloc());
   if (!f) throw Error(Errc::OutOfMemory, "av_frame_alloc", "cannot allocate a frame");

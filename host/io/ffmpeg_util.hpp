@@ -48,6 +48,11 @@ using FramePtr = std::unique_ptr<AVFrame, FrameDeleter>;
 using PacketPtr = std::unique_ptr<AVPacket, PacketDeleter>;
 using BsfPtr = std::unique_ptr<AVBSFContext, BsfDeleter>;
 
+/// The mp4-to-Annex-B filter for H.264/HEVC parameters (length-prefixed NAL units and
+/// avcC/hvcC extradata -> start codes, parameter sets in band), initialised; null for
+/// codecs that need none. The filter's par_out holds the Annex-B extradata.
+BsfPtr make_annexb_filter(const AVCodecParameters* par, AVRational time_base, const std::string& subject);
+
 /// Allocators that throw instead of returning null.
 FramePtr make_frame();
 PacketPtr make_packet();

@@ -21,6 +21,7 @@
 #include "cuframe/probe.hpp"
 #include "support/gpu.hpp"
 #include "support/process.hpp"
+#include "support/helpers.hpp"
 #include "support/test_env.hpp"
 
 namespace cuframe {
@@ -152,12 +153,7 @@ TEST_P(DecodeVsFfmpeg, NativeOutputIsBitExact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllStreams, DecodeVsFfmpeg, testing::ValuesIn(decodable()),
-                         [](const testing::TestParamInfo<std::string>& p) {
-                           std::string n = p.param;
-                           for (char& c : n)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+                         test::param_name);
 
 // Oracle 3: the conformance suite's reference MD5s, from our NV12 turned back into yuv420p.
 TEST(DecodeConformance, MatchesReferenceMd5) {
@@ -487,12 +483,7 @@ TEST_P(NvdecVsCpu, SameFramesBitExact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllStreams, NvdecVsCpu, testing::ValuesIn(decodable()),
-                         [](const testing::TestParamInfo<std::string>& p) {
-                           std::string n = p.param;
-                           for (char& c : n)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+                         test::param_name);
 
 }  // namespace
 }  // namespace cuframe

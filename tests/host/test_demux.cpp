@@ -9,6 +9,7 @@
 #include "cuframe/demuxer.hpp"
 #include "cuframe/error.hpp"
 #include "ffprobe_oracle.hpp"
+#include "support/helpers.hpp"
 #include "support/test_env.hpp"
 
 namespace cuframe {
@@ -45,13 +46,9 @@ bool starts_with_start_code(std::span<const uint8_t> b) {
 }
 
 Error error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no cuframe::Error thrown";
-  return Error(Errc::Internal, "", "no error");
+  const auto e = test::error_of(fn);
+  if (!e) ADD_FAILURE() << "no cuframe::Error thrown";
+  return e.value_or(Error(Errc::Internal, "", "no error"));
 }
 
 TEST(Demuxer, MemoryGivesTheSamePacketsAsTheFile) {

@@ -8,6 +8,7 @@
 
 #include "cuframe/probe.hpp"
 #include "ffprobe_oracle.hpp"
+#include "support/helpers.hpp"
 #include "support/test_env.hpp"
 
 namespace cuframe {
@@ -96,12 +97,7 @@ TEST_P(ProbeVsFfprobe, SameFacts) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllInputs, ProbeVsFfprobe, testing::ValuesIn(all_inputs()),
-                         [](const testing::TestParamInfo<std::string>& p) {
-                           std::string n = p.param;
-                           for (char& c : n)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return n;
-                         });
+                         test::param_name);
 
 // The effective colour description follows DESIGN.md's rules for untagged streams.
 TEST(ProbeColor, DefaultsForUntaggedStreams) {

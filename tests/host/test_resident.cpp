@@ -13,30 +13,16 @@
 #include "cuframe/error.hpp"
 #include "cuframe/kernels/color.hpp"
 #include "cuframe/resident.hpp"
+#include "support/helpers.hpp"
 #include "support/test_env.hpp"
 
 namespace cuframe {
 namespace {
 
-uint64_t frame_hash(const FrameBatch& b, int i) {
-  uint64_t h = 1469598103934665603ull;
-  const FrameLayout& l = b.layout();
-  for (int p = 0; p < l.plane_count; ++p)
-    for (int y = 0; y < l.planes[p].rows; ++y) {
-      const auto* row = reinterpret_cast<const uint8_t*>(b.plane(i, p)) + y * l.planes[p].pitch;
-      for (size_t x = 0; x < l.planes[p].row_bytes; ++x) h = (h ^ row[x]) * 1099511628211ull;
-    }
-  return h;
-}
-
 Error error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no cuframe::Error thrown";
-  return Error(Errc::Internal, "", "none");
+  const auto e = test::error_of(fn);
+  if (!e) ADD_FAILURE() << "no cuframe::Error thrown";
+  return e.value_or(Error(Errc::Internal, "", "no error"));
 }
 
 TEST(ResidentClip, WholeVideoInOneAllocation) {
@@ -54,7 +40,7 @@ TEST(ResidentClip, WholeVideoInOneAllocation) {
   int64_t i = 0;
   while (reader.read(b))
     for (int k = 0; k < b.size(); ++k, ++i) {
-      EXPECT_EQ(frame_hash(b, k), frame_hash(clip.frames(), static_cast<int>(i))) << "frame " << i;
+      EXPECT_EQ(test::frame_hash(b, k), test::frame_hash(clip.frames(), static_cast<int>(i))) << "frame " << i;
       EXPECT_EQ(b.info(k).pts, clip.frames().info(static_cast<int>(i)).pts);
     }
   EXPECT_EQ(i, 60);
@@ -141,7 +127,14 @@ TEST(ResourceHygiene, ThousandOpenCloseCyclesReturnToBaseline) {
   EXPECT_EQ(after.live_host_bytes, before.live_host_bytes);
   EXPECT_EQ(after.live_device_bytes, before.live_device_bytes);
   EXPECT_EQ(after.host_allocations - before.host_allocations, 1000) << "one batch per cycle, nothing else";
+#if defined(__SANITIZE_ADDRESS__)
+  // ASan's quarantine keeps freed memory resident: under ASan, LeakSanitizer and the
+  // live-bytes check above do this job.
+  (void)rss_before;
+  (void)rss_after;
+#else
   EXPECT_LT(rss_after - rss_before, 4096) << "resident memory grew by " << (rss_after - rss_before) << " KiB";
+#endif
 }
 
 }  // namespace

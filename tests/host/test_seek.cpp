@@ -9,23 +9,13 @@
 
 #include "cuframe/decoder.hpp"
 #include "cuframe/error.hpp"
+#include "support/helpers.hpp"
 #include "support/test_env.hpp"
 
 namespace cuframe {
 namespace {
 
 namespace fs = std::filesystem;
-
-uint64_t frame_hash(const FrameBatch& b, int i) {
-  uint64_t h = 1469598103934665603ull;
-  const FrameLayout& l = b.layout();
-  for (int p = 0; p < l.plane_count; ++p)
-    for (int y = 0; y < l.planes[p].rows; ++y) {
-      const auto* row = reinterpret_cast<const uint8_t*>(b.plane(i, p)) + y * l.planes[p].pitch;
-      for (size_t x = 0; x < l.planes[p].row_bytes; ++x) h = (h ^ row[x]) * 1099511628211ull;
-    }
-  return h;
-}
 
 struct Reference {
   std::vector<uint64_t> hash;
@@ -38,7 +28,7 @@ Reference decode_all(const std::string& file) {
   FrameBatch b = reader.make_batch();
   while (reader.read(b))
     for (int i = 0; i < b.size(); ++i) {
-      r.hash.push_back(frame_hash(b, i));
+      r.hash.push_back(test::frame_hash(b, i));
       r.pts.push_back(b.info(i).pts);
     }
   return r;
@@ -78,21 +68,16 @@ TEST_P(Seek, RandomFramesEqualDecodingFromTheStart) {
     ASSERT_TRUE(reader.read(b));
     EXPECT_EQ(b.info(0).index, t);
     EXPECT_EQ(b.info(0).pts, ref.pts[static_cast<size_t>(t)]);
-    EXPECT_EQ(frame_hash(b, 0), ref.hash[static_cast<size_t>(t)]) << "pixels differ from the sequential decode";
+    EXPECT_EQ(test::frame_hash(b, 0), ref.hash[static_cast<size_t>(t)]) << "pixels differ from the sequential decode";
     if (t + 1 < n) {
       ASSERT_EQ(b.size(), 2);
-      EXPECT_EQ(frame_hash(b, 1), ref.hash[static_cast<size_t>(t + 1)]) << "the frame after the target";
+      EXPECT_EQ(test::frame_hash(b, 1), ref.hash[static_cast<size_t>(t + 1)]) << "the frame after the target";
     }
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllStreams, Seek, testing::ValuesIn(seekable_streams()),
-                         [](const testing::TestParamInfo<std::string>& p) {
-                           std::string s = p.param;
-                           for (char& c : s)
-                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return s;
-                         });
+                         test::param_name);
 
 TEST(SeekApi, ByTimestampAndOutOfRange) {
   const std::string file = test::sample("nasa_13013.mp4").string();
@@ -103,7 +88,7 @@ TEST(SeekApi, ByTimestampAndOutOfRange) {
   reader.seek_pts(ref.pts[100] + 1);
   ASSERT_TRUE(reader.read(b));
   EXPECT_EQ(b.info(0).index, 101);
-  EXPECT_EQ(frame_hash(b, 0), ref.hash[101]);
+  EXPECT_EQ(test::frame_hash(b, 0), ref.hash[101]);
   try {
     reader.seek(static_cast<int64_t>(ref.hash.size()));
     FAIL() << "seek past the end accepted";
