@@ -11,6 +11,7 @@ portable=0
 pkgs=(build-essential cmake ninja-build pkg-config git
       libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libffmpeg-nvenc-dev
       libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+      libopencv-imgproc-dev   # OpenCV: oracle for resize in tests, CPU baseline in benchmarks
       ffmpeg)   # ffmpeg/ffprobe: the oracle the tests compare against
 if [ $portable = 1 ]; then
   pkgs+=(nasm dpkg-dev xz-utils clang libx264-dev libx265-dev libdav1d-dev libsvtav1enc-dev libnuma-dev zlib1g-dev patchelf file)

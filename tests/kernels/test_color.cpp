@@ -16,6 +16,7 @@
 #include "cuframe/error.hpp"
 #include "cuframe/kernels/color.hpp"
 #include "support/gpu.hpp"
+#include "support/helpers.hpp"
 #include "support/test_env.hpp"
 
 namespace cuframe {
@@ -24,7 +25,9 @@ namespace {
 using kernels::convert_color;
 using kernels::converted_layout;
 
-constexpr uint8_t kPoison = 0xCD;
+using test::expect_guards_intact;
+using test::kPoison;
+using test::poisoned;
 
 // ---- the independent reference -------------------------------------------------------
 
@@ -172,26 +175,6 @@ Source random_source(PixelFormat fmt, int w, int h, int depth, int frames, Color
     s.v.push_back(std::move(V));
   }
   return s;
-}
-
-FrameBatch poisoned(const FrameLayout& l, int capacity) {
-  FrameBatch b(l, capacity, MemoryKind::Host);
-  std::memset(b.data(), kPoison, b.bytes());
-  return b;
-}
-
-// Bytes outside the written pixels (pitch padding, frames past size()) are untouched.
-void expect_guards_intact(const FrameBatch& b) {
-  const FrameLayout& l = b.layout();
-  const auto* base = reinterpret_cast<const uint8_t*>(b.data());
-  size_t touched = 0;
-  for (int f = 0; f < b.capacity(); ++f)
-    for (int p = 0; p < l.plane_count; ++p)
-      for (int y = 0; y < l.planes[p].rows; ++y) {
-        const uint8_t* row = base + f * l.frame_stride + l.planes[p].offset + y * l.planes[p].pitch;
-        for (size_t x = f < b.size() ? l.planes[p].row_bytes : 0; x < l.planes[p].pitch; ++x) touched += row[x] != kPoison;
-      }
-  EXPECT_EQ(touched, 0u) << "bytes outside the image were written";
 }
 
 struct Case {

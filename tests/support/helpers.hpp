@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>
@@ -34,6 +35,30 @@ inline uint64_t frame_hash(const FrameBatch& b, int i) {
       for (size_t x = 0; x < l.planes[p].row_bytes; ++x) h = (h ^ row[x]) * 1099511628211ull;
     }
   return h;
+}
+
+constexpr std::uint8_t kPoison = 0xCD;
+
+/// A host batch whose every byte (pitch padding and spare frames included) is kPoison.
+inline FrameBatch poisoned(const FrameLayout& l, int capacity) {
+  FrameBatch b(l, capacity, MemoryKind::Host);
+  std::memset(b.data(), kPoison, b.bytes());
+  return b;
+}
+
+/// Bytes outside the written pixels (pitch padding, frames past size()) are untouched.
+inline void expect_guards_intact(const FrameBatch& b) {
+  const FrameLayout& l = b.layout();
+  const auto* base = reinterpret_cast<const std::uint8_t*>(b.data());
+  std::size_t touched = 0;
+  for (int f = 0; f < b.capacity(); ++f)
+    for (int p = 0; p < l.plane_count; ++p)
+      for (int y = 0; y < l.planes[p].rows; ++y) {
+        const std::uint8_t* row = base + f * l.frame_stride + l.planes[p].offset + y * l.planes[p].pitch;
+        for (std::size_t x = f < b.size() ? l.planes[p].row_bytes : 0; x < l.planes[p].pitch; ++x)
+          touched += row[x] != kPoison;
+      }
+  EXPECT_EQ(touched, 0u) << "bytes outside the image were written";
 }
 
 /// A parameter (a path) as a test name: every non-alphanumeric character becomes '_'.

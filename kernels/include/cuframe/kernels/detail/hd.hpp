@@ -35,6 +35,14 @@ CF_HD float fadd(float a, float b) {
 #endif
 }
 
+CF_HD float fdiv(float a, float b) {
+#if defined(__CUDA_ARCH__)
+  return __fdiv_rn(a, b);
+#else
+  return a / b;
+#endif
+}
+
 CF_HD float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 /// Round half to even, as the default FPU mode does on both sides.

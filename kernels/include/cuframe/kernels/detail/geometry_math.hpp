@@ -1,0 +1,146 @@
+// Internal: per-sample geometry math (resize, crop, flip, rotate) shared by the GPU
+// kernels and the CPU executor (Note [Shared per-pixel math]).
+//
+// Every op works on one PLANE at a time: `channels` interleaved samples of type T per
+// pixel (NV12's UV plane is a 2-channel plane at half size, RGB24 a 3-channel plane, RGBP
+// three 1-channel planes). Coordinates follow OpenCV's cv::resize so that results can be
+// compared with it: pixel centres at +0.5 (src = (dst + 0.5) * scale - 0.5) for bilinear
+// and bicubic (Keys, a = -0.75), src = floor(dst * scale) for nearest, box averages with
+// fractional coverage for area; edges replicated.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "cuframe/kernels/detail/color_math.hpp"
+
+namespace cuframe::kernels::detail {
+
+enum class Interp : int { Nearest, Bilinear, Bicubic, Area };
+
+struct PlaneIn {
+  const std::uint8_t* base;
+  std::size_t frame_stride;
+  std::size_t pitch;
+  int width, height;  // in pixels of this plane
+};
+
+struct PlaneOutG {
+  std::uint8_t* base;
+  std::size_t frame_stride;
+  std::size_t pitch;
+  int width, height;
+};
+
+template <typename T>
+CF_HD float sample(const PlaneIn& p, int z, int x, int y, int c, int channels) {
+  x = clampi(x, 0, p.width - 1);
+  y = clampi(y, 0, p.height - 1);
+  const auto* row = reinterpret_cast<const T*>(p.base + static_cast<std::size_t>(z) * p.frame_stride +
+                                               static_cast<std::size_t>(y) * p.pitch);
+  return static_cast<float>(row[x * channels + c]);
+}
+
+template <typename T>
+CF_HD void store(const PlaneOutG& p, int z, int x, int y, int c, int channels, float v) {
+  auto* row = reinterpret_cast<T*>(p.base + static_cast<std::size_t>(z) * p.frame_stride +
+                                   static_cast<std::size_t>(y) * p.pitch);
+  if constexpr (sizeof(T) == 1) {
+    row[x * channels + c] = to_u8(v);
+  } else if constexpr (sizeof(T) == 2) {
+    row[x * channels + c] = static_cast<T>(round_even(clampf(v, 0.0f, 65535.0f)));
+  } else {
+    row[x * channels + c] = v;
+  }
+}
+
+/// Keys cubic weight with a = -0.75 (OpenCV's INTER_CUBIC).
+CF_HD float cubic_w(float x) {
+  const float a = -0.75f;
+  x = x < 0 ? -x : x;
+  if (x <= 1.0f) return fadd(fmul(fmul(fadd(fmul(fadd(a, 2.0f), x), -fadd(a, 3.0f)), x), x), 1.0f);
+  if (x < 2.0f) return fadd(fmul(fadd(fmul(fadd(fmul(a, x), fmul(-5.0f, a)), x), fmul(8.0f, a)), x), fmul(-4.0f, a));
+  return 0.0f;
+}
+
+/// One output sample of a resize of plane `in` to `out` (sizes inside the structs).
+template <typename T, Interp I>
+CF_HD float resize_sample(const PlaneIn& in, const PlaneOutG& out, int z, int x, int y, int c, int channels) {
+  const float sx = static_cast<float>(in.width) / static_cast<float>(out.width);
+  const float sy = static_cast<float>(in.height) / static_cast<float>(out.height);
+  if constexpr (I == Interp::Nearest) {
+    const int ix = static_cast<int>(floorf(fmul(static_cast<float>(x), sx)));
+    const int iy = static_cast<int>(floorf(fmul(static_cast<float>(y), sy)));
+    return sample<T>(in, z, ix, iy, c, channels);
+  } else if constexpr (I == Interp::Bilinear) {
+    const float fx = fadd(fmul(fadd(static_cast<float>(x), 0.5f), sx), -0.5f);
+    const float fy = fadd(fmul(fadd(static_cast<float>(y), 0.5f), sy), -0.5f);
+    const float x0 = floorf(fx), y0 = floorf(fy);
+    const float wx = fadd(fx, -x0), wy = fadd(fy, -y0);
+    const int ix = static_cast<int>(x0), iy = static_cast<int>(y0);
+    const float a = sample<T>(in, z, ix, iy, c, channels), b = sample<T>(in, z, ix + 1, iy, c, channels);
+    const float d = sample<T>(in, z, ix, iy + 1, c, channels), e = sample<T>(in, z, ix + 1, iy + 1, c, channels);
+    const float top = fadd(a, fmul(wx, fadd(b, -a))), bot = fadd(d, fmul(wx, fadd(e, -d)));
+    return fadd(top, fmul(wy, fadd(bot, -top)));
+  } else if constexpr (I == Interp::Bicubic) {
+    const float fx = fadd(fmul(fadd(static_cast<float>(x), 0.5f), sx), -0.5f);
+    const float fy = fadd(fmul(fadd(static_cast<float>(y), 0.5f), sy), -0.5f);
+    const float x0 = floorf(fx), y0 = floorf(fy);
+    const float tx = fadd(fx, -x0), ty = fadd(fy, -y0);
+    const int ix = static_cast<int>(x0), iy = static_cast<int>(y0);
+    float acc = 0.0f;
+    for (int j = -1; j <= 2; ++j) {
+      const float wy = cubic_w(fadd(ty, -static_cast<float>(j)));
+      float row = 0.0f;
+      for (int i = -1; i <= 2; ++i)
+        row = fadd(row, fmul(cubic_w(fadd(tx, -static_cast<float>(i))), sample<T>(in, z, ix + i, iy + j, c, channels)));
+      acc = fadd(acc, fmul(wy, row));
+    }
+    return acc;
+  } else {
+    // Area (box filter with fractional coverage); meant for downscaling.
+    const float x0 = fmul(static_cast<float>(x), sx), x1 = fmul(static_cast<float>(x + 1), sx);
+    const float y0 = fmul(static_cast<float>(y), sy), y1 = fmul(static_cast<float>(y + 1), sy);
+    float acc = 0.0f, area = 0.0f;
+    for (int j = static_cast<int>(floorf(y0)); static_cast<float>(j) < y1; ++j) {
+      const float hy = fadd(fminf(y1, static_cast<float>(j + 1)), -fmaxf(y0, static_cast<float>(j)));
+      if (hy <= 0.0f) continue;
+      for (int i = static_cast<int>(floorf(x0)); static_cast<float>(i) < x1; ++i) {
+        const float wx = fadd(fminf(x1, static_cast<float>(i + 1)), -fmaxf(x0, static_cast<float>(i)));
+        if (wx <= 0.0f) continue;
+        const float w = fmul(wx, hy);
+        acc = fadd(acc, fmul(w, sample<T>(in, z, i, j, c, channels)));
+        area = fadd(area, w);
+      }
+    }
+    return area > 0.0f ? fdiv(acc, area) : 0.0f;
+  }
+}
+
+enum class Remap : int { Crop, FlipH, FlipV, Rot90, Rot180, Rot270 };
+
+/// Source pixel of destination pixel (x, y) for a remap of a plane of size (sw, sh);
+/// (ox, oy) is the crop origin in this plane's pixels.
+template <Remap R>
+CF_HD void remap_source(int x, int y, int sw, int sh, int ox, int oy, int& sx, int& sy) {
+  if constexpr (R == Remap::Crop) { sx = x + ox; sy = y + oy; }
+  else if constexpr (R == Remap::FlipH) { sx = sw - 1 - x; sy = y; }
+  else if constexpr (R == Remap::FlipV) { sx = x; sy = sh - 1 - y; }
+  else if constexpr (R == Remap::Rot90) { sx = y; sy = sh - 1 - x; }       // clockwise
+  else if constexpr (R == Remap::Rot180) { sx = sw - 1 - x; sy = sh - 1 - y; }
+  else { sx = sw - 1 - y; sy = x; }                                        // 270 clockwise
+}
+
+/// Copies one pixel (all channels, exact bytes) of a remap.
+template <Remap R>
+CF_HD void remap_pixel(const PlaneIn& in, const PlaneOutG& out, int z, int x, int y, int bytes_per_pixel, int ox, int oy) {
+  int sx, sy;
+  remap_source<R>(x, y, in.width, in.height, ox, oy, sx, sy);
+  const std::uint8_t* s = in.base + static_cast<std::size_t>(z) * in.frame_stride + static_cast<std::size_t>(sy) * in.pitch +
+                          static_cast<std::size_t>(sx) * bytes_per_pixel;
+  std::uint8_t* d = out.base + static_cast<std::size_t>(z) * out.frame_stride + static_cast<std::size_t>(y) * out.pitch +
+                    static_cast<std::size_t>(x) * bytes_per_pixel;
+  for (int b = 0; b < bytes_per_pixel; ++b) d[b] = s[b];
+}
+
+}  // namespace cuframe::kernels::detail

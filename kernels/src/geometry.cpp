@@ -1,0 +1,183 @@
+#include "cuframe/kernels/geometry.hpp"
+
+#include <string>
+
+#include "cpu_pool.hpp"
+#include "cuframe/error.hpp"
+#include "geometry_impl.hpp"
+
+namespace cuframe::kernels {
+
+using namespace detail;
+
+namespace detail {
+
+PlaneKind plane_kind(PixelFormat f, int p) {
+  switch (f) {
+    case PixelFormat::NV12: return p == 0 ? PlaneKind{1, SampleType::U8, 1, false} : PlaneKind{2, SampleType::U8, 2, true};
+    case PixelFormat::P016: return p == 0 ? PlaneKind{1, SampleType::U16, 2, false} : PlaneKind{2, SampleType::U16, 4, true};
+    case PixelFormat::YUV444P:
+    case PixelFormat::RGBP:
+    case PixelFormat::Gray8: return {1, SampleType::U8, 1, false};
+    case PixelFormat::YUV444P16: return {1, SampleType::U16, 2, false};
+    case PixelFormat::RGB24:
+    case PixelFormat::BGR24: return {3, SampleType::U8, 3, false};
+    case PixelFormat::RGBA: return {4, SampleType::U8, 4, false};
+    case PixelFormat::RGBPF32: return {1, SampleType::F32, 4, false};
+    case PixelFormat::RGBPF16: break;
+  }
+  throw Error(Errc::Unsupported, "geometry", std::string("resize/crop/flip/rotate do not take ") + to_string(f) + " yet");
+}
+
+}  // namespace detail
+
+namespace {
+
+int plane_w(const FrameLayout& l, int p) { return plane_kind(l.format, p).half ? (l.width + 1) / 2 : l.width; }
+int plane_h(const FrameLayout& l, int p) { return plane_kind(l.format, p).half ? (l.height + 1) / 2 : l.height; }
+
+GeometryJob job_for(const FrameBatch& src, FrameBatch& dst, int p) {
+  const FrameLayout& sl = src.layout();
+  const FrameLayout& dl = dst.layout();
+  GeometryJob j{};
+  j.in = PlaneIn{reinterpret_cast<const std::uint8_t*>(src.plane(0, p)), sl.frame_stride, sl.planes[p].pitch,
+                 plane_w(sl, p), plane_h(sl, p)};
+  j.out = PlaneOutG{reinterpret_cast<std::uint8_t*>(dst.plane(0, p)), dl.frame_stride, dl.planes[p].pitch,
+                    plane_w(dl, p), plane_h(dl, p)};
+  j.frames = src.size();
+  j.kind = plane_kind(sl.format, p);
+  return j;
+}
+
+void check_pair(const FrameBatch& src, FrameBatch& dst, const FrameLayout& expected, const CudaStream* stream,
+                const char* op) {
+  for (int p = 0; p < src.layout().plane_count; ++p) plane_kind(src.layout().format, p);
+  if (dst.layout() != expected) throw Error(Errc::InvalidArgument, op, "destination layout does not match the operation");
+  if (dst.capacity() < src.size()) throw Error(Errc::InvalidArgument, op, "destination batch is smaller than the source");
+  const bool device = src.memory() == MemoryKind::Device;
+  if (device != (dst.memory() == MemoryKind::Device))
+    throw Error(Errc::InvalidArgument, op, "source and destination must both be on the device or both on the host");
+  if (device && !stream) throw Error(Errc::InvalidArgument, op, "device batches need a stream");
+}
+
+void carry(const FrameBatch& src, FrameBatch& dst) {
+  dst.resize(src.size());
+  dst.color = src.color;
+  dst.time_base = src.time_base;
+  for (int i = 0; i < src.size(); ++i) dst.info(i) = src.info(i);
+}
+
+template <typename T, detail::Interp I>
+void resize_cpu(const GeometryJob& j) {
+  auto rows = [&](int begin, int end) {
+    for (int r = begin; r < end; ++r) {
+      const int z = r / j.out.height, y = r % j.out.height;
+      for (int x = 0; x < j.out.width; ++x)
+        for (int c = 0; c < j.kind.channels; ++c)
+          store<T>(j.out, z, x, y, c, j.kind.channels, resize_sample<T, I>(j.in, j.out, z, x, y, c, j.kind.channels));
+    }
+  };
+  parallel_for(j.frames * j.out.height, rows);
+}
+
+template <Remap R>
+void remap_cpu(const GeometryJob& j) {
+  auto rows = [&](int begin, int end) {
+    for (int r = begin; r < end; ++r) {
+      const int z = r / j.out.height, y = r % j.out.height;
+      for (int x = 0; x < j.out.width; ++x) remap_pixel<R>(j.in, j.out, z, x, y, j.kind.bytes_per_pixel, j.ox, j.oy);
+    }
+  };
+  parallel_for(j.frames * j.out.height, rows);
+}
+
+template <detail::Interp I>
+void resize_cpu_typed(const GeometryJob& j) {
+  switch (j.kind.type) {
+    case SampleType::U8: resize_cpu<std::uint8_t, I>(j); break;
+    case SampleType::U16: resize_cpu<std::uint16_t, I>(j); break;
+    case SampleType::F32: resize_cpu<float, I>(j); break;
+  }
+}
+
+void remap_all(const FrameBatch& src, FrameBatch& dst, Remap remap, int ox, int oy, const CudaStream* stream) {
+  for (int p = 0; p < src.layout().plane_count; ++p) {
+    GeometryJob j = job_for(src, dst, p);
+    if (j.frames == 0) continue;
+    j.ox = j.kind.half ? ox / 2 : ox;
+    j.oy = j.kind.half ? oy / 2 : oy;
+    if (src.memory() == MemoryKind::Device) {
+      launch_remap(j, remap, stream->get());
+      continue;
+    }
+    switch (remap) {
+      case Remap::Crop: remap_cpu<Remap::Crop>(j); break;
+      case Remap::FlipH: remap_cpu<Remap::FlipH>(j); break;
+      case Remap::FlipV: remap_cpu<Remap::FlipV>(j); break;
+      case Remap::Rot90: remap_cpu<Remap::Rot90>(j); break;
+      case Remap::Rot180: remap_cpu<Remap::Rot180>(j); break;
+      case Remap::Rot270: remap_cpu<Remap::Rot270>(j); break;
+    }
+  }
+  carry(src, dst);
+}
+
+}  // namespace
+
+FrameLayout resized_layout(const FrameLayout& src, int width, int height) {
+  return make_layout(src.format, width, height, src.bit_depth);
+}
+
+void resize(const FrameBatch& src, FrameBatch& dst, kernels::Interp interp, const CudaStream* stream) {
+  check_pair(src, dst, resized_layout(src.layout(), dst.layout().width, dst.layout().height), stream, "resize");
+  const auto di = static_cast<detail::Interp>(static_cast<int>(interp));
+  for (int p = 0; p < src.layout().plane_count; ++p) {
+    const GeometryJob j = job_for(src, dst, p);
+    if (j.frames == 0) continue;
+    if (src.memory() == MemoryKind::Device) {
+      launch_resize(j, di, stream->get());
+      continue;
+    }
+    switch (di) {
+      case detail::Interp::Nearest: resize_cpu_typed<detail::Interp::Nearest>(j); break;
+      case detail::Interp::Bilinear: resize_cpu_typed<detail::Interp::Bilinear>(j); break;
+      case detail::Interp::Bicubic: resize_cpu_typed<detail::Interp::Bicubic>(j); break;
+      case detail::Interp::Area: resize_cpu_typed<detail::Interp::Area>(j); break;
+    }
+  }
+  carry(src, dst);
+}
+
+FrameLayout cropped_layout(const FrameLayout& src, int x, int y, int w, int h) {
+  if (x < 0 || y < 0 || w <= 0 || h <= 0 || x + w > src.width || y + h > src.height)
+    throw Error(Errc::InvalidArgument, "crop",
+                "crop " + std::to_string(w) + "x" + std::to_string(h) + " at " + std::to_string(x) + "," + std::to_string(y) +
+                    " does not fit the " + std::to_string(src.width) + "x" + std::to_string(src.height) + " frame");
+  const bool is420 = src.format == PixelFormat::NV12 || src.format == PixelFormat::P016;
+  if (is420 && (x % 2 || y % 2))
+    throw Error(Errc::InvalidArgument, "crop", "4:2:0 frames crop at even x and y (the chroma grid)");
+  return make_layout(src.format, w, h, src.bit_depth);
+}
+
+void crop(const FrameBatch& src, FrameBatch& dst, int x, int y, const CudaStream* stream) {
+  check_pair(src, dst, cropped_layout(src.layout(), x, y, dst.layout().width, dst.layout().height), stream, "crop");
+  remap_all(src, dst, Remap::Crop, x, y, stream);
+}
+
+void flip(const FrameBatch& src, FrameBatch& dst, FlipAxis axis, const CudaStream* stream) {
+  check_pair(src, dst, src.layout(), stream, "flip");
+  remap_all(src, dst, axis == FlipAxis::Horizontal ? Remap::FlipH : Remap::FlipV, 0, 0, stream);
+}
+
+FrameLayout rotated_layout(const FrameLayout& src, int degrees) {
+  if (degrees != 90 && degrees != 180 && degrees != 270)
+    throw Error(Errc::InvalidArgument, "rotate", "rotation must be 90, 180 or 270 degrees (got " + std::to_string(degrees) + ")");
+  return degrees == 180 ? src : make_layout(src.format, src.height, src.width, src.bit_depth);
+}
+
+void rotate(const FrameBatch& src, FrameBatch& dst, int degrees, const CudaStream* stream) {
+  check_pair(src, dst, rotated_layout(src.layout(), degrees), stream, "rotate");
+  remap_all(src, dst, degrees == 90 ? Remap::Rot90 : degrees == 180 ? Remap::Rot180 : Remap::Rot270, 0, 0, stream);
+}
+
+}  // namespace cuframe::kernels

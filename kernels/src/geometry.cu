@@ -1,0 +1,74 @@
+// GPU executor for resize/crop/flip/rotate: one launch per plane per batch, frame index
+// in blockIdx.z.
+#include <cuda_runtime.h>
+
+#include "cuda_check.hpp"
+#include "cuframe/error.hpp"
+#include "geometry_impl.hpp"
+
+namespace cuframe::kernels::detail {
+
+namespace {
+
+template <typename T, Interp I>
+__global__ void resize_kernel(GeometryJob j) {
+  const int x = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  const int y = static_cast<int>(blockIdx.y * blockDim.y + threadIdx.y);
+  const int z = static_cast<int>(blockIdx.z);
+  if (x >= j.out.width || y >= j.out.height) return;
+  for (int c = 0; c < j.kind.channels; ++c)
+    store<T>(j.out, z, x, y, c, j.kind.channels, resize_sample<T, I>(j.in, j.out, z, x, y, c, j.kind.channels));
+}
+
+template <Remap R>
+__global__ void remap_kernel(GeometryJob j) {
+  const int x = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  const int y = static_cast<int>(blockIdx.y * blockDim.y + threadIdx.y);
+  if (x >= j.out.width || y >= j.out.height) return;
+  remap_pixel<R>(j.in, j.out, static_cast<int>(blockIdx.z), x, y, j.kind.bytes_per_pixel, j.ox, j.oy);
+}
+
+dim3 grid_for(const GeometryJob& j, dim3 block) {
+  if (j.frames > 65535) throw Error(Errc::InvalidArgument, "geometry", "more than 65535 frames in one batch");
+  return dim3(static_cast<unsigned>((j.out.width + block.x - 1) / block.x),
+              static_cast<unsigned>((j.out.height + block.y - 1) / block.y), static_cast<unsigned>(j.frames));
+}
+
+template <Interp I>
+void launch_typed(const GeometryJob& j, cudaStream_t s) {
+  const dim3 block(32, 8, 1), grid = grid_for(j, block);
+  switch (j.kind.type) {
+    case SampleType::U8: resize_kernel<std::uint8_t, I><<<grid, block, 0, s>>>(j); break;
+    case SampleType::U16: resize_kernel<std::uint16_t, I><<<grid, block, 0, s>>>(j); break;
+    case SampleType::F32: resize_kernel<float, I><<<grid, block, 0, s>>>(j); break;
+  }
+}
+
+}  // namespace
+
+void launch_resize(const GeometryJob& j, Interp interp, void* stream) {
+  const auto s = static_cast<cudaStream_t>(stream);
+  switch (interp) {
+    case Interp::Nearest: launch_typed<Interp::Nearest>(j, s); break;
+    case Interp::Bilinear: launch_typed<Interp::Bilinear>(j, s); break;
+    case Interp::Bicubic: launch_typed<Interp::Bicubic>(j, s); break;
+    case Interp::Area: launch_typed<Interp::Area>(j, s); break;
+  }
+  CUFRAME_CHECK(cudaGetLastError());
+}
+
+void launch_remap(const GeometryJob& j, Remap remap, void* stream) {
+  const auto s = static_cast<cudaStream_t>(stream);
+  const dim3 block(32, 8, 1), grid = grid_for(j, block);
+  switch (remap) {
+    case Remap::Crop: remap_kernel<Remap::Crop><<<grid, block, 0, s>>>(j); break;
+    case Remap::FlipH: remap_kernel<Remap::FlipH><<<grid, block, 0, s>>>(j); break;
+    case Remap::FlipV: remap_kernel<Remap::FlipV><<<grid, block, 0, s>>>(j); break;
+    case Remap::Rot90: remap_kernel<Remap::Rot90><<<grid, block, 0, s>>>(j); break;
+    case Remap::Rot180: remap_kernel<Remap::Rot180><<<grid, block, 0, s>>>(j); break;
+    case Remap::Rot270: remap_kernel<Remap::Rot270><<<grid, block, 0, s>>>(j); break;
+  }
+  CUFRAME_CHECK(cudaGetLastError());
+}
+
+}  // namespace cuframe::kernels::detail
