@@ -11,6 +11,7 @@
 #include "cuframe/limits.hpp"
 #include "cuframe/log.hpp"
 #include "cuframe/media_info.hpp"
+#include "cuframe/ops.hpp"
 #include "cuframe/output_file.hpp"
 #include "cuframe/probe.hpp"
 #include "cuframe/resident.hpp"
