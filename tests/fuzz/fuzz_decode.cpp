@@ -23,13 +23,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.decode.conceal_errors = (size & 1) != 0;  // both policies
   o.demux.limits.max_width = 4096;
   o.demux.limits.max_height = 4096;
-  o.demux.limits.max_pixels = 1280 * 736;
+  o.demux.limits.max_pixels = 640 * 368;
   try {
     VideoReader reader(InputSource::memory(std::as_bytes(std::span(data, size)), "fuzz"), o);
     FrameBatch batch = reader.make_batch();
     int batches = 0;
     bool converted = false;
-    while (batches < 16 && reader.read(batch)) {  // iteration limit
+    while (batches < 8 && reader.read(batch)) {  // iteration limit
       ++batches;
       if (!converted) {
         converted = true;

@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.threads = 1;
   o.limits.max_width = 4096;
   o.limits.max_height = 4096;
-  o.limits.max_pixels = 1920 * 1088;
+  o.limits.max_pixels = 640 * 368;
   try {
     const auto info = cuframe::probe(
         cuframe::InputSource::memory(std::as_bytes(std::span(data, size)), "fuzz"), o);

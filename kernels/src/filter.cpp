@@ -1,0 +1,190 @@
+#include "cuframe/kernels/filter.hpp"
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "cpu_pool.hpp"
+#include "cuframe/error.hpp"
+#include "filter_impl.hpp"
+#include "memory.hpp"
+
+namespace cuframe::kernels {
+
+using namespace detail;
+
+namespace {
+
+BlurWeights make_weights(double sigma, bool eight_bit) {
+  // OpenCV's size rule (GaussianBlur with ksize = 0) and getGaussianKernel's weights.
+  const int ksize = static_cast<int>(std::lround(sigma * (eight_bit ? 3 : 4) * 2 + 1)) | 1;
+  BlurWeights w{};
+  w.radius = ksize / 2;
+  if (w.radius > kMaxBlurRadius) throw Error(Errc::InvalidArgument, "blur", "sigma too large");
+  std::vector<double> g(static_cast<size_t>(w.radius) + 1);
+  double sum = 0;
+  for (int k = 0; k <= w.radius; ++k) {
+    g[static_cast<size_t>(k)] = std::exp(-(k * k) / (2 * sigma * sigma));
+    sum += k == 0 ? g[0] : 2 * g[static_cast<size_t>(k)];
+  }
+  for (int k = 0; k <= w.radius; ++k) w.w[k] = static_cast<float>(g[static_cast<size_t>(k)] / sum);
+  return w;
+}
+
+int plane_w(const FrameLayout& l, int p) { return plane_kind(l.format, p).half ? (l.width + 1) / 2 : l.width; }
+int plane_h(const FrameLayout& l, int p) { return plane_kind(l.format, p).half ? (l.height + 1) / 2 : l.height; }
+
+GeometryJob plane_job(const FrameBatch& src, FrameBatch& dst, int p) {
+  const FrameLayout& l = src.layout();
+  GeometryJob j{};
+  j.in = PlaneIn{reinterpret_cast<const std::uint8_t*>(src.plane(0, p)), l.frame_stride, l.planes[p].pitch, plane_w(l, p),
+                 plane_h(l, p)};
+  j.out = PlaneOutG{reinterpret_cast<std::uint8_t*>(dst.plane(0, p)), dst.layout().frame_stride, dst.layout().planes[p].pitch,
+                    plane_w(l, p), plane_h(l, p)};
+  j.frames = src.size();
+  j.kind = plane_kind(l.format, p);
+  return j;
+}
+
+template <typename T>
+void blur_cpu(const BlurJob& b, const BlurWeights& w) {
+  const GeometryJob& j = b.plane;
+  const int ch = j.kind.channels;
+  auto h_rows = [&](int begin, int end) {
+    for (int r = begin; r < end; ++r) {
+      const int z = r / j.in.height, y = r % j.in.height;
+      for (int x = 0; x < j.in.width; ++x)
+        for (int c = 0; c < ch; ++c) store<float>(b.scratch_out, z, x, y, c, ch, blur_h<T>(j.in, z, x, y, c, ch, w));
+    }
+  };
+  parallel_for(j.frames * j.in.height, h_rows);
+  auto v_rows = [&](int begin, int end) {
+    for (int r = begin; r < end; ++r) {
+      const int z = r / j.in.height, y = r % j.in.height;
+      for (int x = 0; x < j.in.width; ++x)
+        for (int c = 0; c < ch; ++c) store<T>(j.out, z, x, y, c, ch, blur_v(b.scratch_in, z, x, y, c, ch, w));
+    }
+  };
+  parallel_for(j.frames * j.in.height, v_rows);
+}
+
+}  // namespace
+
+struct GaussianBlur::Impl {
+  FrameLayout layout;
+  int capacity = 0;
+  MemoryKind memory = MemoryKind::Host;
+  int device = 0;
+  std::vector<BlurWeights> weights;  // per plane (4:2:0 chroma: sigma / 2)
+  void* scratch = nullptr;           // float plane(s) for the largest plane, all frames
+  std::size_t scratch_pitch = 0, scratch_stride = 0, scratch_bytes = 0;
+
+  ~Impl() { cuframe::detail::deallocate(memory == MemoryKind::Device ? MemoryKind::Device : MemoryKind::Host, scratch, scratch_bytes, device); }
+};
+
+GaussianBlur::GaussianBlur(const FrameLayout& layout, int capacity, double sigma, MemoryKind memory, int device)
+    : impl_(std::make_unique<Impl>()) {
+  if (!(sigma > 0.0 && sigma <= 100.0)) throw Error(Errc::InvalidArgument, "blur", "sigma must be in (0, 100]");
+  if (capacity <= 0) throw Error(Errc::InvalidArgument, "blur", "capacity must be at least 1");
+  Impl& m = *impl_;
+  m.layout = layout;
+  m.capacity = capacity;
+  m.memory = memory;
+  m.device = device;
+  std::size_t row = 0, rows = 0;
+  for (int p = 0; p < layout.plane_count; ++p) {
+    const PlaneKind k = plane_kind(layout.format, p);
+    m.weights.push_back(make_weights(k.half ? sigma / 2 : sigma, k.type == SampleType::U8));
+    row = std::max(row, static_cast<std::size_t>(plane_w(layout, p)) * k.channels * sizeof(float));
+    rows = std::max(rows, static_cast<std::size_t>(plane_h(layout, p)));
+  }
+  m.scratch_pitch = (row + 255) / 256 * 256;
+  m.scratch_stride = m.scratch_pitch * rows;
+  m.scratch_bytes = m.scratch_stride * static_cast<std::size_t>(capacity);
+  m.scratch = cuframe::detail::allocate(memory == MemoryKind::Device ? MemoryKind::Device : MemoryKind::Host, m.scratch_bytes, device);
+}
+
+GaussianBlur::~GaussianBlur() = default;
+GaussianBlur::GaussianBlur(GaussianBlur&&) noexcept = default;
+GaussianBlur& GaussianBlur::operator=(GaussianBlur&&) noexcept = default;
+int GaussianBlur::radius() const noexcept { return impl_->weights.empty() ? 0 : impl_->weights[0].radius; }
+
+void GaussianBlur::run(const FrameBatch& src, FrameBatch& dst, const CudaStream* stream) {
+  Impl& m = *impl_;
+  if (src.layout() != m.layout || dst.layout() != m.layout)
+    throw Error(Errc::InvalidArgument, "blur", "batch layout differs from the planned one");
+  if (src.size() > m.capacity || dst.capacity() < src.size())
+    throw Error(Errc::InvalidArgument, "blur", "batch larger than the planned capacity");
+  if (src.data() == dst.data()) throw Error(Errc::InvalidArgument, "blur", "source and destination may not alias");
+  const bool device = m.memory == MemoryKind::Device;
+  if ((src.memory() == MemoryKind::Device) != device || (dst.memory() == MemoryKind::Device) != device)
+    throw Error(Errc::InvalidArgument, "blur", "batches are not in the planned memory");
+  if (device && !stream) throw Error(Errc::InvalidArgument, "blur", "device batches need a stream");
+  for (int p = 0; p < m.layout.plane_count; ++p) {
+    BlurJob b{};
+    b.plane = plane_job(src, dst, p);
+    if (b.plane.frames == 0) continue;
+    auto* s = static_cast<std::uint8_t*>(m.scratch);
+    b.scratch_in = PlaneIn{s, m.scratch_stride, m.scratch_pitch, b.plane.in.width, b.plane.in.height};
+    b.scratch_out = PlaneOutG{s, m.scratch_stride, m.scratch_pitch, b.plane.in.width, b.plane.in.height};
+    const BlurWeights& w = m.weights[static_cast<size_t>(p)];
+    if (device) {
+      launch_blur(b, w, stream->get());
+      continue;
+    }
+    switch (b.plane.kind.type) {
+      case SampleType::U8: blur_cpu<std::uint8_t>(b, w); break;
+      case SampleType::U16: blur_cpu<std::uint16_t>(b, w); break;
+      case SampleType::F32: blur_cpu<float>(b, w); break;
+    }
+  }
+  dst.resize(src.size());
+  dst.color = src.color;
+  dst.time_base = src.time_base;
+  for (int i = 0; i < src.size(); ++i) dst.info(i) = src.info(i);
+}
+
+void adjust_brightness_contrast(FrameBatch& batch, double brightness, double contrast, const CudaStream* stream) {
+  if (!(brightness >= -1.0 && brightness <= 1.0)) throw Error(Errc::InvalidArgument, "brightness", "must be in [-1, 1]");
+  if (!(contrast >= 0.0 && contrast <= 10.0)) throw Error(Errc::InvalidArgument, "contrast", "must be in [0, 10]");
+  const PixelFormat f = batch.layout().format;
+  const bool yuv = f == PixelFormat::NV12 || f == PixelFormat::P016 || f == PixelFormat::YUV444P || f == PixelFormat::YUV444P16;
+  const int planes = yuv ? 1 : batch.layout().plane_count;  // YUV: luma only
+  const bool device = batch.memory() == MemoryKind::Device;
+  if (device && !stream) throw Error(Errc::InvalidArgument, "brightness/contrast", "device batches need a stream");
+  for (int p = 0; p < planes; ++p) {
+    GeometryJob j = plane_job(batch, batch, p);
+    if (j.frames == 0) continue;
+    const float scale = j.kind.type == SampleType::U8 ? 255.0f : j.kind.type == SampleType::U16 ? 65535.0f : 1.0f;
+    const auto b = static_cast<float>(brightness), c = static_cast<float>(contrast);
+    if (device) {
+      launch_brightness_contrast(j, scale, b, c, stream->get());
+      continue;
+    }
+    auto rows = [&](int begin, int end) {
+      for (int r = begin; r < end; ++r) {
+        const int z = r / j.out.height, y = r % j.out.height;
+        for (int x = 0; x < j.out.width; ++x)
+          for (int ch = 0; ch < j.kind.channels; ++ch) {
+            switch (j.kind.type) {
+              case SampleType::U8:
+                store<std::uint8_t>(j.out, z, x, y, ch, j.kind.channels,
+                                    brightness_contrast(sample<std::uint8_t>(j.in, z, x, y, ch, j.kind.channels), scale, b, c));
+                break;
+              case SampleType::U16:
+                store<std::uint16_t>(j.out, z, x, y, ch, j.kind.channels,
+                                     brightness_contrast(sample<std::uint16_t>(j.in, z, x, y, ch, j.kind.channels), scale, b, c));
+                break;
+              case SampleType::F32:
+                store<float>(j.out, z, x, y, ch, j.kind.channels,
+                             brightness_contrast(sample<float>(j.in, z, x, y, ch, j.kind.channels), scale, b, c));
+                break;
+            }
+          }
+      }
+    };
+    parallel_for(j.frames * j.out.height, rows);
+  }
+}
+
+}  // namespace cuframe::kernels

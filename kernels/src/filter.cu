@@ -1,0 +1,82 @@
+// GPU executor for blur and brightness/contrast.
+#include <cuda_runtime.h>
+
+#include "cuda_check.hpp"
+#include "cuframe/error.hpp"
+#include "filter_impl.hpp"
+
+namespace cuframe::kernels::detail {
+
+namespace {
+
+template <typename T>
+__global__ void blur_h_kernel(BlurJob b, BlurWeights w) {
+  const int x = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  const int y = static_cast<int>(blockIdx.y * blockDim.y + threadIdx.y);
+  const int z = static_cast<int>(blockIdx.z);
+  if (x >= b.plane.in.width || y >= b.plane.in.height) return;
+  const int ch = b.plane.kind.channels;
+  for (int c = 0; c < ch; ++c) store<float>(b.scratch_out, z, x, y, c, ch, blur_h<T>(b.plane.in, z, x, y, c, ch, w));
+}
+
+template <typename T>
+__global__ void blur_v_kernel(BlurJob b, BlurWeights w) {
+  const int x = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  const int y = static_cast<int>(blockIdx.y * blockDim.y + threadIdx.y);
+  const int z = static_cast<int>(blockIdx.z);
+  if (x >= b.plane.in.width || y >= b.plane.in.height) return;
+  const int ch = b.plane.kind.channels;
+  for (int c = 0; c < ch; ++c) store<T>(b.plane.out, z, x, y, c, ch, blur_v(b.scratch_in, z, x, y, c, ch, w));
+}
+
+template <typename T>
+__global__ void bc_kernel(GeometryJob j, float scale, float brightness, float contrast) {
+  const int x = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  const int y = static_cast<int>(blockIdx.y * blockDim.y + threadIdx.y);
+  const int z = static_cast<int>(blockIdx.z);
+  if (x >= j.out.width || y >= j.out.height) return;
+  for (int c = 0; c < j.kind.channels; ++c)
+    store<T>(j.out, z, x, y, c, j.kind.channels,
+             brightness_contrast(sample<T>(j.in, z, x, y, c, j.kind.channels), scale, brightness, contrast));
+}
+
+dim3 grid_of(int w, int h, int frames, dim3 block) {
+  if (frames > 65535) throw Error(Errc::InvalidArgument, "filter", "more than 65535 frames in one batch");
+  return dim3(static_cast<unsigned>((w + block.x - 1) / block.x), static_cast<unsigned>((h + block.y - 1) / block.y),
+              static_cast<unsigned>(frames));
+}
+
+}  // namespace
+
+void launch_blur(const BlurJob& b, const BlurWeights& w, void* stream) {
+  const auto s = static_cast<cudaStream_t>(stream);
+  const dim3 block(32, 8, 1), grid = grid_of(b.plane.in.width, b.plane.in.height, b.plane.frames, block);
+  switch (b.plane.kind.type) {
+    case SampleType::U8:
+      blur_h_kernel<std::uint8_t><<<grid, block, 0, s>>>(b, w);
+      blur_v_kernel<std::uint8_t><<<grid, block, 0, s>>>(b, w);
+      break;
+    case SampleType::U16:
+      blur_h_kernel<std::uint16_t><<<grid, block, 0, s>>>(b, w);
+      blur_v_kernel<std::uint16_t><<<grid, block, 0, s>>>(b, w);
+      break;
+    case SampleType::F32:
+      blur_h_kernel<float><<<grid, block, 0, s>>>(b, w);
+      blur_v_kernel<float><<<grid, block, 0, s>>>(b, w);
+      break;
+  }
+  CUFRAME_CHECK(cudaGetLastError());
+}
+
+void launch_brightness_contrast(const GeometryJob& j, float scale, float brightness, float contrast, void* stream) {
+  const auto s = static_cast<cudaStream_t>(stream);
+  const dim3 block(32, 8, 1), grid = grid_of(j.out.width, j.out.height, j.frames, block);
+  switch (j.kind.type) {
+    case SampleType::U8: bc_kernel<std::uint8_t><<<grid, block, 0, s>>>(j, scale, brightness, contrast); break;
+    case SampleType::U16: bc_kernel<std::uint16_t><<<grid, block, 0, s>>>(j, scale, brightness, contrast); break;
+    case SampleType::F32: bc_kernel<float><<<grid, block, 0, s>>>(j, scale, brightness, contrast); break;
+  }
+  CUFRAME_CHECK(cudaGetLastError());
+}
+
+}  // namespace cuframe::kernels::detail

@@ -1,0 +1,170 @@
+// Gaussian blur and brightness/contrast. Oracles: a double-precision separable Gaussian
+// (weights from the formula, replicated edges) within 1 LSB; OpenCV's GaussianBlur with
+// the same kernel size and BORDER_REPLICATE within 1 LSB where OpenCV is installed; the
+// brightness/contrast formula within 1 LSB, with YUV chroma untouched.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "cuframe/kernels/filter.hpp"
+#include "support/gpu.hpp"
+#include "support/helpers.hpp"
+
+#ifdef CUFRAME_TEST_OPENCV
+#include <opencv2/imgproc.hpp>
+#endif
+
+namespace cuframe {
+namespace {
+
+using test::expect_guards_intact;
+using test::poisoned;
+
+FrameBatch random_u8(PixelFormat f, int w, int h, int frames, uint32_t seed) {
+  FrameBatch b(make_layout(f, w, h), frames, MemoryKind::Host);
+  std::mt19937 rng(seed);
+  // Smooth-ish content plus noise, so the blur has something to do at every scale.
+  auto* d = reinterpret_cast<uint8_t*>(b.data());
+  for (size_t i = 0; i < b.bytes(); ++i) d[i] = static_cast<uint8_t>((i * 7 % 251) ^ (rng() & 31));
+  b.resize(frames);
+  return b;
+}
+
+uint8_t px(const FrameBatch& b, int f, int p, int x, int y, int c, int ch) {
+  return reinterpret_cast<const uint8_t*>(b.plane(f, p))[y * b.layout().planes[p].pitch + x * ch + c];
+}
+
+// Reference separable blur of one plane.
+std::vector<double> ref_blur(const FrameBatch& b, int f, int p, int w, int h, int ch, double sigma) {
+  const int r = (static_cast<int>(std::lround(sigma * 6 + 1)) | 1) / 2;
+  std::vector<double> k(static_cast<size_t>(2 * r + 1));
+  double sum = 0;
+  for (int i = -r; i <= r; ++i) sum += k[static_cast<size_t>(i + r)] = std::exp(-i * i / (2 * sigma * sigma));
+  for (double& v : k) v /= sum;
+  std::vector<double> tmp(static_cast<size_t>(w) * h * ch), out(tmp.size());
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < ch; ++c) {
+        double a = 0;
+        for (int i = -r; i <= r; ++i) a += k[static_cast<size_t>(i + r)] * px(b, f, p, std::clamp(x + i, 0, w - 1), y, c, ch);
+        tmp[(static_cast<size_t>(y) * w + x) * ch + c] = a;
+      }
+  for (int y = 0; y < h; ++y)
+    for (int x = 0; x < w; ++x)
+      for (int c = 0; c < ch; ++c) {
+        double a = 0;
+        for (int i = -r; i <= r; ++i) a += k[static_cast<size_t>(i + r)] * tmp[(static_cast<size_t>(std::clamp(y + i, 0, h - 1)) * w + x) * ch + c];
+        out[(static_cast<size_t>(y) * w + x) * ch + c] = a;
+      }
+  return out;
+}
+
+TEST(Blur, MatchesTheReference) {
+  struct C {
+    PixelFormat f;
+    double sigma;
+  };
+  for (const C c : {C{PixelFormat::Gray8, 0.8}, C{PixelFormat::RGB24, 2.0}, C{PixelFormat::NV12, 3.0}, C{PixelFormat::Gray8, 7.5}}) {
+    const int w = 45, h = 31;
+    const FrameBatch src = random_u8(c.f, w, h, 2, 3);
+    kernels::GaussianBlur blur(src.layout(), 3, c.sigma, MemoryKind::Host);
+    FrameBatch dst = poisoned(src.layout(), 3);
+    blur.run(src, dst);
+    expect_guards_intact(dst);
+    double worst = 0;
+    for (int f = 0; f < 2; ++f)
+      for (int p = 0; p < src.layout().plane_count; ++p) {
+        const bool chroma = c.f == PixelFormat::NV12 && p == 1;
+        const int pw = chroma ? (w + 1) / 2 : w, ph = chroma ? (h + 1) / 2 : h;
+        const int ch = c.f == PixelFormat::RGB24 ? 3 : (chroma ? 2 : 1);
+        const auto ref = ref_blur(src, f, p, pw, ph, ch, chroma ? c.sigma / 2 : c.sigma);
+        for (int y = 0; y < ph; ++y)
+          for (int x = 0; x < pw; ++x)
+            for (int k = 0; k < ch; ++k)
+              worst = std::max(worst, std::fabs(px(dst, f, p, x, y, k, ch) - ref[(static_cast<size_t>(y) * pw + x) * ch + k]));
+      }
+    EXPECT_LE(worst, 1.0) << to_string(c.f) << " sigma " << c.sigma;
+  }
+}
+
+TEST(Blur, PlannedOnceRunsWithoutAllocating) {
+  const FrameBatch src = random_u8(PixelFormat::RGB24, 64, 36, 4, 1);
+  kernels::GaussianBlur blur(src.layout(), 4, 1.5, MemoryKind::Host);
+  FrameBatch dst(src.layout(), 4, MemoryKind::Host);
+  blur.run(src, dst);
+  const AllocationStats before = allocation_stats();
+  for (int i = 0; i < 5; ++i) blur.run(src, dst);
+  EXPECT_EQ(allocation_stats().host_allocations, before.host_allocations);
+  EXPECT_THROW(kernels::GaussianBlur(src.layout(), 4, 0.0, MemoryKind::Host), Error);
+  EXPECT_THROW(kernels::GaussianBlur(src.layout(), 4, 101.0, MemoryKind::Host), Error);
+  EXPECT_THROW(blur.run(src, const_cast<FrameBatch&>(src)), Error);
+}
+
+#ifdef CUFRAME_TEST_OPENCV
+TEST(Blur, SameAsOpenCvGaussianBlur) {
+  for (double sigma : {0.7, 1.5, 4.0}) {
+    const FrameBatch src = random_u8(PixelFormat::Gray8, 80, 60, 1, 11);
+    kernels::GaussianBlur blur(src.layout(), 1, sigma, MemoryKind::Host);
+    FrameBatch dst = poisoned(src.layout(), 1);
+    blur.run(src, dst);
+    const cv::Mat in(60, 80, CV_8UC1, const_cast<std::byte*>(src.plane(0, 0)), src.layout().planes[0].pitch);
+    cv::Mat out;
+    const int k = 2 * blur.radius() + 1;
+    cv::GaussianBlur(in, out, cv::Size(k, k), sigma, sigma, cv::BORDER_REPLICATE);
+    double worst = 0;
+    for (int y = 0; y < 60; ++y)
+      for (int x = 0; x < 80; ++x) worst = std::max(worst, std::fabs(double(px(dst, 0, 0, x, y, 0, 1)) - out.at<uint8_t>(y, x)));
+    EXPECT_LE(worst, 1.0) << "sigma " << sigma;
+  }
+}
+#endif
+
+TEST(BrightnessContrast, FormulaAndChromaUntouched) {
+  FrameBatch rgb = random_u8(PixelFormat::RGB24, 17, 9, 2, 4);
+  const FrameBatch before = random_u8(PixelFormat::RGB24, 17, 9, 2, 4);
+  kernels::adjust_brightness_contrast(rgb, 0.1, 1.5);
+  double worst = 0;
+  for (int f = 0; f < 2; ++f)
+    for (int y = 0; y < 9; ++y)
+      for (int x = 0; x < 17; ++x)
+        for (int c = 0; c < 3; ++c) {
+          const double v = px(before, f, 0, x, y, c, 3) / 255.0;
+          const double e = std::clamp((v - 0.5) * 1.5 + 0.5 + 0.1, 0.0, 1.0) * 255.0;
+          worst = std::max(worst, std::fabs(px(rgb, f, 0, x, y, c, 3) - e));
+        }
+  EXPECT_LE(worst, 1.0);
+
+  FrameBatch nv = random_u8(PixelFormat::NV12, 16, 8, 1, 6);
+  const FrameBatch nv0 = random_u8(PixelFormat::NV12, 16, 8, 1, 6);
+  kernels::adjust_brightness_contrast(nv, -0.2, 0.5);
+  EXPECT_EQ(std::memcmp(nv.plane(0, 1), nv0.plane(0, 1), nv.layout().planes[1].pitch * 4), 0) << "chroma changed";
+  EXPECT_NE(std::memcmp(nv.plane(0, 0), nv0.plane(0, 0), nv.layout().planes[0].pitch * 8), 0) << "luma unchanged";
+  EXPECT_THROW(kernels::adjust_brightness_contrast(nv, 2.0, 1.0), Error);
+}
+
+TEST(FilterGpu, EqualsTheCpuExecutor) {
+  CUFRAME_GPU_TEST();
+  CudaStream stream;
+  for (PixelFormat f : {PixelFormat::NV12, PixelFormat::RGB24}) {
+    const FrameBatch src = random_u8(f, 333, 37, 3, 8);
+    FrameBatch dsrc(src.layout(), 3, MemoryKind::Device), ddst(src.layout(), 3, MemoryKind::Device);
+    stream.copy_async(dsrc.data(), src.data(), src.bytes());
+    dsrc.resize(3);
+    kernels::GaussianBlur cpu_blur(src.layout(), 3, 2.5, MemoryKind::Host), gpu_blur(src.layout(), 3, 2.5, MemoryKind::Device);
+    FrameBatch cpu = poisoned(src.layout(), 3);
+    cpu_blur.run(src, cpu);
+    kernels::adjust_brightness_contrast(cpu, 0.05, 1.2);
+    stream.fill_async(ddst.data(), test::kPoison, ddst.bytes());
+    gpu_blur.run(dsrc, ddst, &stream);
+    kernels::adjust_brightness_contrast(ddst, 0.05, 1.2, &stream);
+    std::vector<uint8_t> back(ddst.bytes());
+    stream.copy_async(back.data(), ddst.data(), ddst.bytes());
+    stream.synchronize();
+    EXPECT_EQ(std::memcmp(back.data(), cpu.data(), ddst.bytes()), 0) << to_string(f);
+  }
+}
+
+}  // namespace
+}  // namespace cuframe
