@@ -2,9 +2,11 @@
 // hand-off to the GPU kernels (color.cu).
 #include "cuframe/kernels/color.hpp"
 
+#include <cmath>
 #include <string>
 
 #include "color_impl.hpp"
+#include "color_to_yuv_impl.hpp"
 #include "cpu_pool.hpp"
 #include "cuframe/error.hpp"
 
@@ -179,6 +181,86 @@ void convert_color(const FrameBatch& src, FrameBatch& dst, const ColorSettings& 
     };
     detail::parallel_for(frames * a.height, rows);
   });
+}
+
+FrameLayout yuv_layout(const FrameLayout& rgb, PixelFormat format, int bit_depth) {
+  if (rgb.format != PixelFormat::RGB24 && rgb.format != PixelFormat::BGR24)
+    throw Error(Errc::Unsupported, "colour conversion", std::string("RGB -> YUV takes rgb24 or bgr24, not ") + to_string(rgb.format));
+  if (format == PixelFormat::NV12) return make_layout(format, rgb.width, rgb.height, 8);
+  if (format == PixelFormat::P016 && (bit_depth == 10 || bit_depth == 12 || bit_depth == 16))
+    return make_layout(format, rgb.width, rgb.height, bit_depth);
+  throw Error(Errc::Unsupported, "colour conversion", "RGB -> YUV writes nv12, or p016 with 10, 12 or 16 bits");
+}
+
+void convert_to_yuv(const FrameBatch& src, FrameBatch& dst, ColorMatrix matrix, ColorRange range, const CudaStream* stream) {
+  const FrameLayout& dl = dst.layout();
+  if (dl != yuv_layout(src.layout(), dl.format, dl.bit_depth))
+    throw Error(Errc::InvalidArgument, "colour conversion", "destination layout does not match the source's size");
+  if (dst.capacity() < src.size())
+    throw Error(Errc::InvalidArgument, "colour conversion", "destination batch is smaller than the source batch");
+  const bool device = src.memory() == MemoryKind::Device;
+  if (device != (dst.memory() == MemoryKind::Device))
+    throw Error(Errc::InvalidArgument, "colour conversion", "source and destination must both be on the device or both on the host");
+  if (device && !stream) throw Error(Errc::InvalidArgument, "colour conversion", "device batches need a stream");
+  double kr = 0, kb = 0;
+  coefficients(matrix, kr, kb);
+  const double kg = 1.0 - kr - kb;
+  const bool wide = dl.format == PixelFormat::P016;
+  const int d = wide ? dl.bit_depth : 8;
+  const double s = std::ldexp(1.0, d - 8);
+  double y_off, y_range, c_range;
+  if (range == ColorRange::Limited) {
+    y_off = 16 * s;
+    y_range = 219 * s;
+    c_range = 224 * s;
+  } else {
+    y_off = 0;
+    y_range = std::ldexp(1.0, d) - 1;
+    c_range = y_range;
+  }
+  // Input R,G,B are 0..255; normalise, then scale to the output code values.
+  const double n = 1.0 / 255.0;
+  const double m[9] = {kr * y_range * n, kg * y_range * n, kb * y_range * n,
+                       -kr / (2 * (1 - kb)) * c_range * n, -kg / (2 * (1 - kb)) * c_range * n, 0.5 * c_range * n,
+                       0.5 * c_range * n, -kg / (2 * (1 - kr)) * c_range * n, -kb / (2 * (1 - kr)) * c_range * n};
+  detail::ToYuvArgs a{};
+  for (int i = 0; i < 9; ++i) a.t.m[i] = static_cast<float>(m[i]);
+  a.t.y_offset = static_cast<float>(y_off);
+  a.t.c_offset = static_cast<float>(128 * s);
+  a.t.out_max = static_cast<float>(std::ldexp(1.0, d) - 1);
+  a.t.shift = wide ? 16 - d : 0;
+  a.rgb = detail::PlaneRef{reinterpret_cast<const std::uint8_t*>(src.plane(0, 0)), src.layout().frame_stride,
+                           src.layout().planes[0].pitch};
+  a.y = detail::PlaneOut{reinterpret_cast<std::uint8_t*>(dst.plane(0, 0)), dl.frame_stride, dl.planes[0].pitch};
+  a.uv = detail::PlaneOut{reinterpret_cast<std::uint8_t*>(dst.plane(0, 1)), dl.frame_stride, dl.planes[1].pitch};
+  a.width = dl.width;
+  a.height = dl.height;
+  a.cw = (dl.width + 1) / 2;
+  a.ch = (dl.height + 1) / 2;
+  a.r_index = src.layout().format == PixelFormat::RGB24 ? 0 : 2;
+  a.wide = wide;
+  const int frames = src.size();
+  dst.resize(frames);
+  dst.time_base = src.time_base;
+  for (int i = 0; i < frames; ++i) dst.info(i) = src.info(i);
+  dst.color = src.color;
+  dst.color.matrix = matrix;
+  dst.color.range = range;
+  dst.color.chroma_location = ChromaLocation::Left;
+  if (frames == 0) return;
+  if (device) {
+    detail::launch_to_yuv(a, frames, stream->get());
+    return;
+  }
+  auto rows = [&](int begin, int end) {
+    for (int r = begin; r < end; ++r) {
+      const int z = r / a.height, y = r % a.height;
+      for (int x = 0; x < a.width; ++x) detail::to_yuv_luma(a, x, y, z);
+      if (y < a.ch)
+        for (int i = 0; i < a.cw; ++i) detail::to_yuv_chroma(a, i, y, z);
+    }
+  };
+  detail::parallel_for(frames * a.height, rows);
 }
 
 }  // namespace cuframe::kernels

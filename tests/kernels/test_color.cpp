@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <tuple>
 
 #include "cuframe/decoder.hpp"
 #include "cuframe/error.hpp"
@@ -377,6 +378,108 @@ TEST(ColorGpu, EqualsTheCpuExecutor) {
       EXPECT_EQ(std::memcmp(back.data(), cpu.data(), dev.bytes()), 0) << to_string(src_fmt) << " -> " << to_string(out);
     }
   }
+}
+
+}  // namespace
+}  // namespace cuframe
+
+namespace cuframe {
+namespace {
+
+// RGB -> NV12/P016 against the forward H.273 equations in double, with the left-siting
+// chroma filter ([1 2 1]/4 across columns, the two rows averaged): within 1 LSB.
+TEST(ColorToYuv, MatchesTheForwardEquations) {
+  for (const auto& [matrix, range, fmt, depth] :
+       std::vector<std::tuple<ColorMatrix, ColorRange, PixelFormat, int>>{
+           {ColorMatrix::BT709, ColorRange::Limited, PixelFormat::NV12, 8},
+           {ColorMatrix::BT601, ColorRange::Full, PixelFormat::NV12, 8},
+           {ColorMatrix::BT2020, ColorRange::Limited, PixelFormat::P016, 10},
+           {ColorMatrix::BT709, ColorRange::Full, PixelFormat::P016, 12}}) {
+    const int w = 23, h = 15;
+    FrameBatch rgb(make_layout(PixelFormat::RGB24, w, h), 2, MemoryKind::Host);
+    std::mt19937 rng(17);
+    for (size_t i = 0; i < rgb.bytes(); ++i) rgb.data()[i] = static_cast<std::byte>(rng());
+    rgb.resize(2);
+    FrameBatch yuv = poisoned(kernels::yuv_layout(rgb.layout(), fmt, depth), 2);
+    kernels::convert_to_yuv(rgb, yuv, matrix, range);
+    expect_guards_intact(yuv);
+    EXPECT_EQ(yuv.color.chroma_location, ChromaLocation::Left);
+    double kr = matrix == ColorMatrix::BT601 ? 0.299 : matrix == ColorMatrix::BT709 ? 0.2126 : 0.2627;
+    double kb = matrix == ColorMatrix::BT601 ? 0.114 : matrix == ColorMatrix::BT709 ? 0.0722 : 0.0593;
+    const double s = std::ldexp(1.0, depth - 8);
+    const double yo = range == ColorRange::Limited ? 16 * s : 0, yr = range == ColorRange::Limited ? 219 * s : std::ldexp(1.0, depth) - 1;
+    const double cr = range == ColorRange::Limited ? 224 * s : std::ldexp(1.0, depth) - 1, co = 128 * s;
+    const bool wide = fmt == PixelFormat::P016;
+    auto rgb_at = [&](int f, int x, int y, int c) {
+      x = std::clamp(x, 0, w - 1);
+      y = std::clamp(y, 0, h - 1);
+      return static_cast<uint8_t>(rgb.plane(f, 0)[y * rgb.layout().planes[0].pitch + 3 * x + c]) / 255.0;
+    };
+    auto out = [&](int f, int p, int y, int idx) -> double {
+      const std::byte* row = yuv.plane(f, p) + y * yuv.layout().planes[p].pitch;
+      if (!wide) return static_cast<double>(static_cast<uint8_t>(row[idx]));
+      uint16_t v;
+      std::memcpy(&v, row + 2 * idx, 2);
+      EXPECT_EQ(v & ((1 << (16 - depth)) - 1), 0) << "not MSB-aligned";
+      return v >> (16 - depth);
+    };
+    double worst = 0;
+    for (int f = 0; f < 2; ++f) {
+      for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+          const double Y = kr * rgb_at(f, x, y, 0) + (1 - kr - kb) * rgb_at(f, x, y, 1) + kb * rgb_at(f, x, y, 2);
+          worst = std::max(worst, std::fabs(out(f, 0, y, x) - std::clamp(std::round(Y * yr + yo), 0.0, std::ldexp(1.0, depth) - 1)));
+        }
+      for (int j = 0; j < (h + 1) / 2; ++j)
+        for (int i = 0; i < (w + 1) / 2; ++i) {
+          double r = 0, g = 0, b = 0;
+          for (int dy = 0; dy < 2; ++dy)
+            for (int dx = -1; dx <= 1; ++dx) {
+              const double wgt = (dx == 0 ? 0.5 : 0.25) * 0.5;
+              r += wgt * rgb_at(f, 2 * i + dx, 2 * j + dy, 0);
+              g += wgt * rgb_at(f, 2 * i + dx, 2 * j + dy, 1);
+              b += wgt * rgb_at(f, 2 * i + dx, 2 * j + dy, 2);
+            }
+          const double Y = kr * r + (1 - kr - kb) * g + kb * b;
+          const double Pb = (b - Y) / (2 * (1 - kb)), Pr = (r - Y) / (2 * (1 - kr));
+          worst = std::max(worst, std::fabs(out(f, 1, j, 2 * i) - (Pb * cr + co)));
+          worst = std::max(worst, std::fabs(out(f, 1, j, 2 * i + 1) - (Pr * cr + co)));
+        }
+    }
+    EXPECT_LE(worst, 1.0) << to_string(matrix) << " " << to_string(range) << " " << depth << "-bit";
+  }
+}
+
+// NV12 -> RGB -> NV12 on a real sample: what the encoder path does to pixels.
+TEST(ColorToYuv, RoundTripOnARealSample) {
+  ReaderOptions ro;
+  ro.batch_frames = 4;
+  VideoReader reader(InputSource::file(test::sample("nasa_13013.mp4").string()), ro);
+  FrameBatch nv = reader.make_batch();
+  ASSERT_TRUE(reader.read(nv));
+  FrameBatch rgb(kernels::converted_layout(nv.layout(), PixelFormat::RGB24), 4, MemoryKind::Host);
+  kernels::convert_color(nv, rgb);
+  FrameBatch back(kernels::yuv_layout(rgb.layout(), PixelFormat::NV12), 4, MemoryKind::Host);
+  kernels::convert_to_yuv(rgb, back, nv.color.matrix, nv.color.range);
+  double se_y = 0, se_c = 0;
+  size_t ny = 0, nc = 0;
+  const FrameLayout& l = nv.layout();
+  for (int f = 0; f < nv.size(); ++f)
+    for (int p = 0; p < 2; ++p)
+      for (int y = 0; y < l.planes[p].rows; ++y)
+        for (size_t x = 0; x < l.planes[p].row_bytes; ++x) {
+          const double d = static_cast<double>(static_cast<uint8_t>(nv.plane(f, p)[y * l.planes[p].pitch + x])) -
+                           static_cast<uint8_t>(back.plane(f, p)[y * l.planes[p].pitch + x]);
+          (p == 0 ? se_y : se_c) += d * d;
+          ++(p == 0 ? ny : nc);
+        }
+  const double psnr_y = 10 * std::log10(255.0 * 255.0 / std::max(se_y / ny, 1e-9));
+  const double psnr_c = 10 * std::log10(255.0 * 255.0 / std::max(se_c / nc, 1e-9));
+  EXPECT_GE(psnr_y, 45.0) << "luma PSNR " << psnr_y;
+  EXPECT_GE(psnr_c, 38.0) << "chroma PSNR " << psnr_c;
+  RecordProperty("psnr_y", std::to_string(psnr_y));
+  RecordProperty("psnr_c", std::to_string(psnr_c));
+  std::printf("round trip PSNR: Y %.2f dB, CbCr %.2f dB\n", psnr_y, psnr_c);
 }
 
 }  // namespace

@@ -49,4 +49,12 @@ detail::YuvToRgb make_yuv_to_rgb(ColorMatrix matrix, ColorRange range, int bit_d
                                  double out_scale);
 detail::ChromaSiting siting_of(ChromaLocation location) noexcept;
 
+/// RGB -> YUV for the encoder: rgb24/bgr24 batches to nv12 (8-bit) or p016 (`bit_depth`
+/// 10 or 12, MSB-aligned), with `matrix` and `range`. Luma per pixel; 4:2:0 chroma at
+/// the left siting (MPEG-2 default: columns filtered [1 2 1]/4 around even x, the two rows
+/// averaged), edges replicated. dst.color is set to what was written.
+FrameLayout yuv_layout(const FrameLayout& rgb, PixelFormat format, int bit_depth = 8);
+void convert_to_yuv(const FrameBatch& src, FrameBatch& dst, ColorMatrix matrix, ColorRange range,
+                    const CudaStream* stream = nullptr);
+
 }  // namespace cuframe::kernels

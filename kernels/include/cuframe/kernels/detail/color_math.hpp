@@ -89,4 +89,28 @@ CF_HD void yuv_to_rgb(const YuvToRgb& t, float y, float u, float v, float& r, fl
 /// Luma expanded to full range on the output scale, unclamped.
 CF_HD float luma_full(const YuvToRgb& t, float y) { return fmul(t.y_gain, fadd(y, -t.y_offset)); }
 
+/// RGB -> Y'CbCr on the output sample scale (the inverse transform of YuvToRgb).
+struct RgbToYuv {
+  float m[9];        ///< row-major: (Y, Cb, Cr) = m * (R, G, B) + offsets, R,G,B on the input scale
+  float y_offset;    ///< added to Y (black level)
+  float c_offset;    ///< added to Cb, Cr (chroma zero)
+  float out_max;     ///< 255 or 65535
+  int shift;         ///< 16-bit outputs: values are d-bit, stored << shift (MSB-aligned)
+};
+
+/// RGB (3 samples per pixel, `bpp` bytes per sample 1) at (x, y) of frame z, edges replicated.
+CF_HD void load_rgb(const PlaneRef& p, int z, int x, int y, int w, int h, int r_index, float& r, float& g, float& b) {
+  x = clampi(x, 0, w - 1);
+  y = clampi(y, 0, h - 1);
+  const std::uint8_t* px = p.base + static_cast<std::size_t>(z) * p.frame_stride + static_cast<std::size_t>(y) * p.pitch +
+                           static_cast<std::size_t>(x) * 3;
+  r = static_cast<float>(px[r_index]);
+  g = static_cast<float>(px[1]);
+  b = static_cast<float>(px[2 - r_index]);
+}
+
+CF_HD float yuv_component(const RgbToYuv& t, int row, float r, float g, float b, float offset) {
+  return fadd(fadd(fadd(fmul(t.m[3 * row], r), fmul(t.m[3 * row + 1], g)), fmul(t.m[3 * row + 2], b)), offset);
+}
+
 }  // namespace cuframe::kernels::detail
