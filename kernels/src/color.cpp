@@ -7,6 +7,7 @@
 
 #include "color_impl.hpp"
 #include "color_to_yuv_impl.hpp"
+#include "fused_impl.hpp"
 #include "cpu_pool.hpp"
 #include "cuframe/error.hpp"
 
@@ -181,6 +182,78 @@ void convert_color(const FrameBatch& src, FrameBatch& dst, const ColorSettings& 
     };
     detail::parallel_for(frames * a.height, rows);
   });
+}
+
+void crop_resize_normalize(const FrameBatch& src, FrameBatch& dst, const CropRect& r, const Normalize& norm,
+                           const ColorSettings& settings, const CudaStream* stream) {
+  const FrameLayout& sl = src.layout();
+  const Src s = source_kind(sl.format);
+  const PixelFormat out = dst.layout().format;
+  if (out != PixelFormat::RGBPF32 && out != PixelFormat::RGBPF16)
+    throw Error(Errc::InvalidArgument, "crop_resize_normalize", "writes rgbpf32 or rgbpf16");
+  if (r.x < 0 || r.y < 0 || r.width <= 0 || r.height <= 0 || r.x + r.width > sl.width || r.y + r.height > sl.height)
+    throw Error(Errc::InvalidArgument, "crop_resize_normalize", "the crop rectangle does not fit the frame");
+  const bool is420 = s == Src::NV12 || s == Src::P016;
+  if (is420 && (r.x % 2 || r.y % 2))
+    throw Error(Errc::InvalidArgument, "crop_resize_normalize", "4:2:0 frames crop at even x and y");
+  for (int k = 0; k < 3; ++k)
+    if (!(norm.stddev[k] > 0.0f)) throw Error(Errc::InvalidArgument, "crop_resize_normalize", "stddev must be > 0");
+  if (dst.capacity() < src.size()) throw Error(Errc::InvalidArgument, "crop_resize_normalize", "destination batch too small");
+  const bool device = src.memory() == MemoryKind::Device;
+  if (device != (dst.memory() == MemoryKind::Device))
+    throw Error(Errc::InvalidArgument, "crop_resize_normalize", "both batches on the device or both on the host");
+  if (device && !stream) throw Error(Errc::InvalidArgument, "crop_resize_normalize", "device batches need a stream");
+
+  detail::FusedArgs a{};
+  const bool wide = s == Src::P016 || s == Src::YUV444P16;
+  a.c.y = detail::PlaneRef{reinterpret_cast<const std::uint8_t*>(src.plane(0, 0)), sl.frame_stride, sl.planes[0].pitch};
+  a.c.u = detail::PlaneRef{reinterpret_cast<const std::uint8_t*>(src.plane(0, 1)), sl.frame_stride, sl.planes[1].pitch};
+  if (sl.plane_count > 2)
+    a.c.v = detail::PlaneRef{reinterpret_cast<const std::uint8_t*>(src.plane(0, 2)), sl.frame_stride, sl.planes[2].pitch};
+  const FrameLayout& dl = dst.layout();
+  a.c.o0 = detail::PlaneOut{reinterpret_cast<std::uint8_t*>(dst.plane(0, 0)), dl.frame_stride, dl.planes[0].pitch};
+  a.c.o1 = detail::PlaneOut{reinterpret_cast<std::uint8_t*>(dst.plane(0, 1)), dl.frame_stride, dl.planes[1].pitch};
+  a.c.o2 = detail::PlaneOut{reinterpret_cast<std::uint8_t*>(dst.plane(0, 2)), dl.frame_stride, dl.planes[2].pitch};
+  a.c.t = make_yuv_to_rgb(settings.matrix.value_or(src.color.matrix), settings.range.value_or(src.color.range),
+                          wide ? (sl.bit_depth > 8 ? sl.bit_depth : 16) : 8, wide, 1.0);
+  a.c.siting = siting_of(src.color.chroma_location);
+  a.dst_width = dl.width;
+  a.dst_height = dl.height;
+  a.rx = r.x;
+  a.ry = r.y;
+  a.rw = r.width;
+  a.rh = r.height;
+  for (int k = 0; k < 3; ++k) {
+    a.mean[k] = norm.mean[k];
+    a.inv_std[k] = 1.0f / norm.stddev[k];
+  }
+  a.half_out = out == PixelFormat::RGBPF16;
+  const int frames = src.size();
+  dst.resize(frames);
+  dst.time_base = src.time_base;
+  dst.color = src.color;
+  dst.color.range = ColorRange::Full;
+  for (int i = 0; i < frames; ++i) dst.info(i) = src.info(i);
+  if (frames == 0) return;
+  if (device) {
+    detail::launch_fused(s, a, frames, stream->get());
+    return;
+  }
+  auto run = [&]<Src S>() {
+    auto rows = [&](int begin, int end) {
+      for (int row = begin; row < end; ++row) {
+        const int z = row / a.dst_height, y = row % a.dst_height;
+        for (int x = 0; x < a.dst_width; ++x) detail::fused_pixel<S>(a, x, y, z);
+      }
+    };
+    detail::parallel_for(frames * a.dst_height, rows);
+  };
+  switch (s) {
+    case Src::NV12: run.template operator()<Src::NV12>(); break;
+    case Src::P016: run.template operator()<Src::P016>(); break;
+    case Src::YUV444P: run.template operator()<Src::YUV444P>(); break;
+    case Src::YUV444P16: run.template operator()<Src::YUV444P16>(); break;
+  }
 }
 
 FrameLayout yuv_layout(const FrameLayout& rgb, PixelFormat format, int bit_depth) {

@@ -3,6 +3,7 @@
 
 #include "color_impl.hpp"
 #include "color_to_yuv_impl.hpp"
+#include "fused_impl.hpp"
 #include "cuda_check.hpp"
 #include "cuframe/error.hpp"
 
@@ -38,6 +39,31 @@ __global__ void to_yuv_kernel(ToYuvArgs a) {
   if (x < a.cw && y < a.ch) to_yuv_chroma(a, x, y, z);
 }
 }  // namespace
+
+namespace {
+template <Src S>
+__global__ void fused_kernel(FusedArgs a) {
+  const int x = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  const int y = static_cast<int>(blockIdx.y * blockDim.y + threadIdx.y);
+  if (x >= a.dst_width || y >= a.dst_height) return;
+  fused_pixel<S>(a, x, y, static_cast<int>(blockIdx.z));
+}
+}  // namespace
+
+void launch_fused(Src s, const FusedArgs& args, int frames, void* stream) {
+  if (frames > 65535) throw Error(Errc::InvalidArgument, "crop_resize_normalize", "more than 65535 frames in one batch");
+  const dim3 block(32, 8, 1);
+  const dim3 grid(static_cast<unsigned>((args.dst_width + 31) / 32), static_cast<unsigned>((args.dst_height + 7) / 8),
+                  static_cast<unsigned>(frames));
+  const auto st = static_cast<cudaStream_t>(stream);
+  switch (s) {
+    case Src::NV12: fused_kernel<Src::NV12><<<grid, block, 0, st>>>(args); break;
+    case Src::P016: fused_kernel<Src::P016><<<grid, block, 0, st>>>(args); break;
+    case Src::YUV444P: fused_kernel<Src::YUV444P><<<grid, block, 0, st>>>(args); break;
+    case Src::YUV444P16: fused_kernel<Src::YUV444P16><<<grid, block, 0, st>>>(args); break;
+  }
+  CUFRAME_CHECK(cudaGetLastError());
+}
 
 void launch_to_yuv(const ToYuvArgs& args, int frames, void* stream) {
   if (frames > 65535) throw Error(Errc::InvalidArgument, "colour conversion", "more than 65535 frames in one batch");

@@ -484,3 +484,108 @@ TEST(ColorToYuv, RoundTripOnARealSample) {
 
 }  // namespace
 }  // namespace cuframe
+
+namespace cuframe {
+namespace {
+
+// The fused crop + resize + convert + normalise against the same steps in double.
+TEST(FusedInput, MatchesTheComposedReference) {
+  for (PixelFormat f : {PixelFormat::NV12, PixelFormat::P016, PixelFormat::YUV444P}) {
+    const int depth = f == PixelFormat::P016 ? 10 : 8;
+    Source s = random_source(f, 64, 40, depth, 2, ColorMatrix::BT709, ColorRange::Limited, ChromaLocation::Left, 31);
+    const kernels::CropRect rect{10, 6, 38, 26};
+    kernels::Normalize norm;
+    norm.mean[0] = 0.485f; norm.mean[1] = 0.456f; norm.mean[2] = 0.406f;
+    norm.stddev[0] = 0.229f; norm.stddev[1] = 0.224f; norm.stddev[2] = 0.225f;
+    FrameBatch out = poisoned(make_layout(PixelFormat::RGBPF32, 24, 17), 3);
+    kernels::crop_resize_normalize(s.batch, out, rect, norm);
+    expect_guards_intact(out);
+    const Ref ref = reference(ColorMatrix::BT709, ColorRange::Limited, depth);
+    const bool is420 = f != PixelFormat::YUV444P;
+    const int cw = is420 ? 32 : 64;
+    auto bil = [&](const std::vector<double>& p, int pw, double x, double y, int x0, int x1, int y0, int y1) {
+      const int i = static_cast<int>(std::floor(x)), j = static_cast<int>(std::floor(y));
+      const double wx = x - i, wy = y - j;
+      auto at = [&](int a, int b) { return p[static_cast<size_t>(std::clamp(b, y0, y1)) * pw + std::clamp(a, x0, x1)]; };
+      return (1 - wy) * ((1 - wx) * at(i, j) + wx * at(i + 1, j)) + wy * ((1 - wx) * at(i, j + 1) + wx * at(i + 1, j + 1));
+    };
+    double worst = 0;
+    for (int fr = 0; fr < 2; ++fr)
+      for (int Y = 0; Y < 17; ++Y)
+        for (int X = 0; X < 24; ++X) {
+          const double fx = rect.x + (X + 0.5) * rect.width / 24.0 - 0.5, fy = rect.y + (Y + 0.5) * rect.height / 17.0 - 0.5;
+          const int x1 = rect.x + rect.width - 1, y1 = rect.y + rect.height - 1;
+          const double yv = bil(s.y[fr], 64, fx, fy, rect.x, x1, rect.y, y1);
+          double u, v;
+          if (is420) {
+            u = bil(s.u[fr], cw, fx / 2, (fy - 0.5) / 2, rect.x / 2, x1 / 2, rect.y / 2, y1 / 2);
+            v = bil(s.v[fr], cw, fx / 2, (fy - 0.5) / 2, rect.x / 2, x1 / 2, rect.y / 2, y1 / 2);
+          } else {
+            u = bil(s.u[fr], 64, fx, fy, rect.x, x1, rect.y, y1);
+            v = bil(s.v[fr], 64, fx, fy, rect.x, x1, rect.y, y1);
+          }
+          const auto rgb = ref_rgb(ref, yv, u, v);
+          for (int k = 0; k < 3; ++k) {
+            const double e = (clamp01(rgb[k]) - norm.mean[k]) / norm.stddev[k];
+            const float got = reinterpret_cast<const float*>(out.plane(fr, k) + Y * out.layout().planes[k].pitch)[X];
+            worst = std::max(worst, std::fabs(got - e));
+          }
+        }
+    EXPECT_LE(worst, 1e-4) << to_string(f);
+  }
+}
+
+TEST(FusedInput, RefusesBadArguments) {
+  Source s = random_source(PixelFormat::NV12, 32, 32, 8, 1, ColorMatrix::BT709, ColorRange::Limited, ChromaLocation::Left, 1);
+  FrameBatch out(make_layout(PixelFormat::RGBPF32, 8, 8), 1, MemoryKind::Host);
+  EXPECT_THROW(kernels::crop_resize_normalize(s.batch, out, {1, 0, 8, 8}), Error);   // odd x on 4:2:0
+  EXPECT_THROW(kernels::crop_resize_normalize(s.batch, out, {0, 0, 40, 8}), Error);  // outside
+  kernels::Normalize bad;
+  bad.stddev[1] = 0;
+  EXPECT_THROW(kernels::crop_resize_normalize(s.batch, out, {0, 0, 8, 8}, bad), Error);
+  FrameBatch rgb(make_layout(PixelFormat::RGB24, 8, 8), 1, MemoryKind::Host);
+  EXPECT_THROW(kernels::crop_resize_normalize(s.batch, rgb, {0, 0, 8, 8}), Error);
+}
+
+}  // namespace
+}  // namespace cuframe
+
+namespace cuframe {
+namespace {
+
+TEST(ColorGpu, FusedAndToYuvEqualTheCpuExecutor) {
+  CUFRAME_GPU_TEST();
+  CudaStream stream;
+  Source s = random_source(PixelFormat::NV12, 330, 190, 8, 3, ColorMatrix::BT709, ColorRange::Limited, ChromaLocation::Left, 4);
+  FrameBatch dsrc(s.batch.layout(), 4, MemoryKind::Device);
+  stream.copy_async(dsrc.data(), s.batch.data(), dsrc.bytes());
+  dsrc.resize(3);
+  dsrc.color = s.batch.color;
+  const FrameLayout fl = make_layout(PixelFormat::RGBPF16, 224, 224);
+  FrameBatch cpu = poisoned(fl, 3), dev(fl, 3, MemoryKind::Device);
+  kernels::crop_resize_normalize(s.batch, cpu, {20, 10, 300, 170});
+  stream.fill_async(dev.data(), test::kPoison, dev.bytes());
+  kernels::crop_resize_normalize(dsrc, dev, {20, 10, 300, 170}, {}, {}, &stream);
+  std::vector<uint8_t> back(dev.bytes());
+  stream.copy_async(back.data(), dev.data(), dev.bytes());
+  stream.synchronize();
+  EXPECT_EQ(std::memcmp(back.data(), cpu.data(), dev.bytes()), 0) << "fused";
+
+  FrameBatch rgb_cpu(kernels::converted_layout(s.batch.layout(), PixelFormat::RGB24), 3, MemoryKind::Host);
+  kernels::convert_color(s.batch, rgb_cpu);
+  FrameBatch rgb_dev(rgb_cpu.layout(), 3, MemoryKind::Device);
+  stream.copy_async(rgb_dev.data(), rgb_cpu.data(), rgb_cpu.bytes());
+  rgb_dev.resize(3);
+  const FrameLayout yl = kernels::yuv_layout(rgb_cpu.layout(), PixelFormat::P016, 10);
+  FrameBatch ycpu = poisoned(yl, 3), ydev(yl, 3, MemoryKind::Device);
+  kernels::convert_to_yuv(rgb_cpu, ycpu, ColorMatrix::BT2020, ColorRange::Limited);
+  stream.fill_async(ydev.data(), test::kPoison, ydev.bytes());
+  kernels::convert_to_yuv(rgb_dev, ydev, ColorMatrix::BT2020, ColorRange::Limited, &stream);
+  std::vector<uint8_t> yback(ydev.bytes());
+  stream.copy_async(yback.data(), ydev.data(), ydev.bytes());
+  stream.synchronize();
+  EXPECT_EQ(std::memcmp(yback.data(), ycpu.data(), ydev.bytes()), 0) << "rgb -> p016";
+}
+
+}  // namespace
+}  // namespace cuframe

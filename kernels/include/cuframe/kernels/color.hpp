@@ -49,6 +49,23 @@ detail::YuvToRgb make_yuv_to_rgb(ColorMatrix matrix, ColorRange range, int bit_d
                                  double out_scale);
 detail::ChromaSiting siting_of(ChromaLocation location) noexcept;
 
+/// The deep-learning input path in ONE pass: crop `rect` of each source frame, resize
+/// it bilinearly to dst's size, convert to RGB (the stream's matrix/range, or the
+/// overrides), clamp to [0, 1] and normalise per channel, (v - mean[c]) / stddev[c],
+/// written as planar float32 (rgbpf32) or float16 (rgbpf16). Sources: nv12, p016,
+/// yuv444p, yuv444p16 (4:2:0 crops at even x, y). Luma and chroma are interpolated at
+/// their own sample positions (chroma at the stream's siting); samples outside the crop
+/// are never read (edges of the crop are replicated).
+struct CropRect {
+  int x = 0, y = 0, width = 0, height = 0;
+};
+struct Normalize {
+  float mean[3] = {0.0f, 0.0f, 0.0f};
+  float stddev[3] = {1.0f, 1.0f, 1.0f};
+};
+void crop_resize_normalize(const FrameBatch& src, FrameBatch& dst, const CropRect& rect, const Normalize& norm = {},
+                           const ColorSettings& settings = {}, const CudaStream* stream = nullptr);
+
 /// RGB -> YUV for the encoder: rgb24/bgr24 batches to nv12 (8-bit) or p016 (`bit_depth`
 /// 10 or 12, MSB-aligned), with `matrix` and `range`. Luma per pixel; 4:2:0 chroma at
 /// the left siting (MPEG-2 default: columns filtered [1 2 1]/4 around even x, the two rows
