@@ -1,0 +1,100 @@
+// Resize and blur throughput: cuframe's CPU executor against OpenCV's imgproc (the CPU
+// baseline) for the same op in the same run, and the GPU kernels where a GPU is present.
+// Rates: frames/s and GB/s (bytes read + written).
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+
+#include "cuframe/cuda_stream.hpp"
+#include "cuframe/kernels/color.hpp"
+#include "cuframe/kernels/filter.hpp"
+#include "cuframe/kernels/geometry.hpp"
+
+#ifdef CUFRAME_BENCH_OPENCV
+#include <opencv2/imgproc.hpp>
+#endif
+
+namespace {
+
+using namespace cuframe;
+
+FrameBatch rgb_batch(int w, int h, int n, MemoryKind mem = MemoryKind::Host) {
+  FrameBatch b(make_layout(PixelFormat::RGB24, w, h), n, mem);
+  if (mem != MemoryKind::Device)
+    for (size_t i = 0; i < b.bytes(); ++i) b.data()[i] = static_cast<std::byte>((i * 2654435761u) >> 24);
+  b.resize(n);
+  return b;
+}
+
+void BM_ResizeCpu(benchmark::State& state) {
+  FrameBatch src = rgb_batch(1920, 1080, 1);
+  FrameBatch dst(kernels::resized_layout(src.layout(), 640, 360), 1, MemoryKind::Host);
+  for (auto _ : state) kernels::resize(src, dst, kernels::Interp::Bilinear);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * (src.layout().packed_bytes() + dst.layout().packed_bytes())));
+  state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ResizeCpu)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_BlurCpu(benchmark::State& state) {
+  FrameBatch src = rgb_batch(1920, 1080, 1);
+  FrameBatch dst(src.layout(), 1, MemoryKind::Host);
+  kernels::GaussianBlur blur(src.layout(), 1, 2.0, MemoryKind::Host);
+  for (auto _ : state) blur.run(src, dst);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * 2 * src.layout().packed_bytes()));
+  state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_BlurCpu)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+#ifdef CUFRAME_BENCH_OPENCV
+void BM_ResizeOpenCV(benchmark::State& state) {
+  FrameBatch src = rgb_batch(1920, 1080, 1);
+  const cv::Mat in(1080, 1920, CV_8UC3, src.data(), src.layout().planes[0].pitch);
+  cv::Mat out(360, 640, CV_8UC3);
+  for (auto _ : state) cv::resize(in, out, cv::Size(640, 360), 0, 0, cv::INTER_LINEAR);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * (1920 * 1080 * 3 + 640 * 360 * 3)));
+  state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ResizeOpenCV)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_BlurOpenCV(benchmark::State& state) {
+  FrameBatch src = rgb_batch(1920, 1080, 1);
+  const cv::Mat in(1080, 1920, CV_8UC3, src.data(), src.layout().planes[0].pitch);
+  cv::Mat out;
+  for (auto _ : state) cv::GaussianBlur(in, out, cv::Size(13, 13), 2.0, 2.0, cv::BORDER_REPLICATE);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * 2 * 1920 * 1080 * 3));
+  state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_BlurOpenCV)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_ColorOpenCV(benchmark::State& state) {
+  // NV12 -> RGB (cv::COLOR_YUV2RGB_NV12: BT.601 limited, nearest chroma) for scale.
+  std::vector<uint8_t> nv12(1920 * 1080 * 3 / 2, 128);
+  const cv::Mat in(1080 * 3 / 2, 1920, CV_8UC1, nv12.data());
+  cv::Mat out;
+  for (auto _ : state) cv::cvtColor(in, out, cv::COLOR_YUV2RGB_NV12);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * (nv12.size() + 1920 * 1080 * 3)));
+  state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ColorOpenCV)->Unit(benchmark::kMillisecond)->UseRealTime();
+#endif
+
+void BM_ResizeGpu(benchmark::State& state) {
+  if (cuda_device_count() == 0) return state.SkipWithError("no GPU");
+  const int n = static_cast<int>(state.range(0));
+  CudaStream stream;
+  FrameBatch src = rgb_batch(1920, 1080, n, MemoryKind::Device);
+  FrameBatch dst(kernels::resized_layout(src.layout(), 640, 360), n, MemoryKind::Device);
+  stream.fill_async(src.data(), 0x33, src.bytes());
+  kernels::resize(src, dst, kernels::Interp::Bilinear, &stream);
+  stream.synchronize();
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    kernels::resize(src, dst, kernels::Interp::Bilinear, &stream);
+    stream.synchronize();
+    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * (src.layout().packed_bytes() + dst.layout().packed_bytes())));
+}
+BENCHMARK(BM_ResizeGpu)->Arg(1)->Arg(32)->UseManualTime()->Unit(benchmark::kMicrosecond);
+
+}  // namespace
