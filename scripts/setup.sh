@@ -8,13 +8,13 @@ set -euo pipefail
 portable=0
 [ "${1:-}" = "--portable" ] && portable=1
 
-pkgs=(build-essential cmake ninja-build pkg-config git
+pkgs=(build-essential cmake ninja-build pkg-config git clang libclang-rt-dev
       libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libffmpeg-nvenc-dev
       libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
       libopencv-imgproc-dev   # OpenCV: oracle for resize in tests, CPU baseline in benchmarks
       ffmpeg)   # ffmpeg/ffprobe: the oracle the tests compare against
 if [ $portable = 1 ]; then
-  pkgs+=(nasm dpkg-dev xz-utils clang libx264-dev libx265-dev libdav1d-dev libsvtav1enc-dev libnuma-dev zlib1g-dev patchelf file)
+  pkgs+=(nasm dpkg-dev xz-utils libx264-dev libx265-dev libdav1d-dev libsvtav1enc-dev libnuma-dev zlib1g-dev patchelf file)
 fi
 
 missing=()

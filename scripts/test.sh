@@ -22,4 +22,9 @@ if [ "${CUFRAME_SKIP_ASAN:-0}" != 1 ]; then
   cmake --build --preset asan -j "$(cuframe_jobs)"
   ctest --preset asan -j "$(cuframe_jobs)"
 fi
+# Each fuzz target for a short time on the seed corpus (CUFRAME_SKIP_FUZZ=1 skips this).
+if [ "${CUFRAME_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "test: fuzz stage"
+  scripts/fuzz.sh 30
+fi
 echo "test: all done in $(( $(date +%s) - start )) s"

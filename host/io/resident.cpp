@@ -1,7 +1,10 @@
 #include "cuframe/resident.hpp"
 
 #include <algorithm>
+#include <exception>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "cuframe/error.hpp"
 #include "cuframe/log.hpp"
@@ -19,10 +22,18 @@ int64_t default_memory_budget(MemoryKind memory, int device) {
   return std::max<int64_t>(0, avail - margin);
 }
 
+// Note [Segmented decode]: a decode session uses one NVDEC engine (or a few CPU threads),
+// so one file keeps a 7-engine GPU busy only when several sessions decode different
+// parts of it. The frame index gives the keyframes; each session seeks to its segment's
+// first keyframe (no earlier packet is needed there) and decodes straight into its part
+// of the clip's one allocation, so the frames end up in order by position with no
+// reordering and no copy. FrameBatch views of one allocation do not overlap, so the
+// sessions share nothing but the read-only input.
 struct ResidentClip::Impl {
   MediaInfo info;
   std::string description;
   FrameBatch frames;
+  int sessions = 1;
 };
 
 ResidentClip::ResidentClip() : impl_(std::make_unique<Impl>()) {}
@@ -69,17 +80,56 @@ ResidentClip ResidentClip::load(const InputSource& input, const ResidentOptions&
   m.frames.time_base = reader.info().video.time_base;
   log(Verbosity::Info, "%s: resident: %lld frames, %s in one allocation", input.name().c_str(),
       static_cast<long long>(count), mib(needed).c_str());
-  // Decode straight into consecutive views of the one allocation.
-  const int chunk = std::max(1, ro.batch_frames);
-  int64_t done = 0;
-  while (done < count) {
-    FrameBatch part = m.frames.view(static_cast<int>(done), static_cast<int>(std::min<int64_t>(chunk, count - done)));
-    if (!reader.read(part)) break;
-    done += part.size();
+  // Segments [start, end) starting at keyframes; one session each (Note [Segmented decode]).
+  int sessions = options.sessions > 0 ? options.sessions
+                                      : (reader.decoder().backend() == Backend::Nvdec ? 7 : 2);
+  const std::vector<int64_t> keys = sessions > 1 ? reader.keyframe_indices() : std::vector<int64_t>{0};
+  std::vector<int64_t> starts = {0};
+  for (int s = 1; s < sessions; ++s) {
+    const int64_t want = count * s / sessions;
+    const auto it = std::lower_bound(keys.begin(), keys.end(), want);
+    if (it != keys.end() && *it > starts.back() && *it < count) starts.push_back(*it);
   }
-  if (done != count)
-    throw Error(Errc::Internal, input.name(),
-                "decoded " + std::to_string(done) + " frames where the index promised " + std::to_string(count));
+  starts.push_back(count);
+  const int segments = static_cast<int>(starts.size()) - 1;
+  m.sessions = segments;
+  log(Verbosity::Info, "%s: resident: %d decode session(s)", input.name().c_str(), segments);
+
+  auto decode_segment = [&](VideoReader& r, int64_t begin, int64_t end) {
+    if (begin > 0) r.seek(begin);
+    const int chunk = std::max(1, ro.batch_frames);
+    int64_t done = begin;
+    while (done < end) {
+      FrameBatch part = m.frames.view(static_cast<int>(done), static_cast<int>(std::min<int64_t>(chunk, end - done)));
+      if (!r.read(part)) break;
+      done += part.size();
+    }
+    if (done != end)
+      throw Error(Errc::Internal, input.name(),
+                  "decoded frames " + std::to_string(begin) + ".." + std::to_string(done) + " where the index promised " +
+                      std::to_string(end));
+  };
+  if (segments == 1) {
+    decode_segment(reader, 0, count);
+  } else {
+    std::vector<std::exception_ptr> errors(static_cast<size_t>(segments));
+    std::vector<std::thread> workers;
+    ReaderOptions wo = ro;
+    if (wo.decode.backend != Backend::Nvdec && wo.decode.threads == 0)
+      wo.decode.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / segments);
+    for (int s = 0; s < segments; ++s)
+      workers.emplace_back([&, s] {
+        try {
+          VideoReader r(input, wo);
+          decode_segment(r, starts[static_cast<size_t>(s)], starts[static_cast<size_t>(s) + 1]);
+        } catch (...) {
+          errors[static_cast<size_t>(s)] = std::current_exception();
+        }
+      });
+    for (auto& w : workers) w.join();
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+  }
   m.frames.resize(static_cast<int>(count));
   return clip;
 }
@@ -90,6 +140,7 @@ const std::string& ResidentClip::decoder_description() const noexcept { return i
 FrameBatch& ResidentClip::frames() noexcept { return impl_->frames; }
 const FrameBatch& ResidentClip::frames() const noexcept { return impl_->frames; }
 std::size_t ResidentClip::bytes() const noexcept { return impl_->frames.bytes(); }
+int ResidentClip::sessions_used() const noexcept { return impl_->sessions; }
 
 FrameBatch ResidentClip::slice(int64_t begin, int64_t count) const {
   if (begin < 0 || count <= 0 || begin + count > size())

@@ -232,6 +232,21 @@ void VideoReader::seek_pts(int64_t pts) {
   m.seek_to(static_cast<int64_t>(it - m.index.pts.begin()));
 }
 
+std::vector<int64_t> VideoReader::keyframe_indices() {
+  Impl& m = *impl_;
+  m.build_index();
+  std::vector<int64_t> out;
+  for (const auto& k : m.index.keyframes) {
+    if (k.first == kNoTimestamp) continue;
+    const auto it = std::lower_bound(m.index.pts.begin(), m.index.pts.end(), k.first);
+    if (it != m.index.pts.end() && *it == k.first) out.push_back(it - m.index.pts.begin());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  if (out.empty() || out.front() != 0) out.insert(out.begin(), 0);
+  return out;
+}
+
 int64_t VideoReader::frame_count() {
   impl_->build_index();
   return static_cast<int64_t>(impl_->index.pts.size());

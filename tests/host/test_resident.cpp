@@ -139,3 +139,37 @@ TEST(ResourceHygiene, ThousandOpenCloseCyclesReturnToBaseline) {
 
 }  // namespace
 }  // namespace cuframe
+
+namespace cuframe {
+namespace {
+
+// Several decode sessions on keyframe-aligned segments give exactly the frames of one
+// session, in order (B-frames, open GOP, edit list, AV1, VP9, a raw elementary stream).
+TEST(ResidentClip, SegmentedDecodeEqualsOneSession) {
+  struct C {
+    const char* rel;
+    int min_sessions;  // files with one keyframe can only be one segment
+  };
+  for (const C c : {C{"samples/nasa_13013.mp4", 2}, C{"streams/hevc_open_gop.mp4", 3}, C{"streams/h264_bframes_gop12.mp4", 3},
+                    C{"samples/discard_first_keyframe.mp4", 2}, C{"samples/av1_video.mkv", 1}, C{"samples/testsrc2_vp9.webm", 1},
+                    C{"h264/MR1_BT_A.h264", 1}}) {
+    const char* rel = c.rel;
+    const std::string file = (test::data_dir() / rel).string();
+    ResidentClip one = ResidentClip::load(InputSource::file(file));
+    ResidentOptions o;
+    o.sessions = 3;
+    ResidentClip three = ResidentClip::load(InputSource::file(file), o);
+    ASSERT_EQ(three.size(), one.size()) << rel;
+    EXPECT_GE(three.sessions_used(), c.min_sessions) << rel;
+    int64_t differ = 0;
+    for (int i = 0; i < one.size(); ++i) {
+      differ += test::frame_hash(one.frames(), i) != test::frame_hash(three.frames(), i);
+      EXPECT_EQ(one.frames().info(i).pts, three.frames().info(i).pts) << rel << " frame " << i;
+      EXPECT_EQ(three.frames().info(i).index, i) << rel;
+    }
+    EXPECT_EQ(differ, 0) << rel << ": frames differ between 1 and 3 sessions";
+  }
+}
+
+}  // namespace
+}  // namespace cuframe

@@ -42,6 +42,9 @@ std::vector<std::string> seekable_streams() {
     const auto ext = e.path().extension().string();
     if (ext == ".264" || ext == ".h264" || ext == ".jsv") files.push_back("h264/" + e.path().filename().string());
   }
+  for (const char* s : {"streams/hevc_open_gop.mp4", "streams/h264_bframes_gop12.mp4", "streams/nasa_rotated.ts",
+                        "streams/vp9_short.mkv"})
+    files.push_back(s);
   std::sort(files.begin(), files.end());
   return files;
 }

@@ -15,6 +15,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cuframe/demuxer.hpp"
 #include "cuframe/frame.hpp"
@@ -121,6 +122,9 @@ class VideoReader {
   void seek_pts(int64_t pts);
   /// Frames in the video, from the frame index (builds it if needed).
   int64_t frame_count();
+  /// Frame indices (presentation order) of the keyframes, ascending: where a decode can
+  /// start without reading earlier packets (builds the index if needed).
+  std::vector<int64_t> keyframe_indices();
 
  private:
   struct Impl;

@@ -20,6 +20,11 @@ namespace cuframe {
 struct ResidentOptions {
   DecodeOptions decode;
   DemuxOptions demux;  ///< demux.limits.max_resident_frames and memory_budget_bytes apply
+  /// Decode sessions working at once, each on a keyframe-aligned segment of the video
+  /// written straight into its own part of the one allocation (so the frames are in
+  /// order by position). 1: one session. 0: as many as the backend has engines (NVDEC
+  /// engines of the GPU; 2 on the CPU). Segments never start off a keyframe.
+  int sessions = 1;
 };
 
 class ResidentClip {
@@ -44,6 +49,8 @@ class ResidentClip {
   FrameBatch slice(int64_t begin, int64_t count) const;
   /// Bytes of the one allocation.
   std::size_t bytes() const noexcept;
+  /// Decode sessions that loaded it (segments; see ResidentOptions::sessions).
+  int sessions_used() const noexcept;
 
  private:
   ResidentClip();
