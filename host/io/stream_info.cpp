@@ -7,6 +7,7 @@ extern "C" {
 }
 
 #include <cmath>
+#include <cstring>
 
 namespace cuframe::detail {
 
@@ -76,6 +77,19 @@ static std::string profile_name(const AVCodecParameters* par) {
 
 static Rational to_rational(AVRational r) { return Rational{r.num, r.den}; }
 
+// Note [Untrusted enums]: demuxers copy colour fields from the bitstream into FFmpeg's
+// enum-typed fields unchecked, so a damaged stream can hold values outside the enum
+// (seen by fuzzing: color_space = 255). Loading such a value as the enum type is
+// undefined behaviour; read the raw integer and map out-of-range values to
+// "unspecified" before anything else sees them.
+template <typename E>
+static E checked_enum(const E& field, int count, E unspecified) {
+  static_assert(sizeof(E) == sizeof(int));
+  int raw = 0;
+  std::memcpy(&raw, &field, sizeof raw);
+  return raw >= 0 && raw < count ? static_cast<E>(raw) : unspecified;
+}
+
 static double seconds(int64_t ts, AVRational tb) {
   return ts == AV_NOPTS_VALUE ? 0.0 : static_cast<double>(ts) * av_q2d(tb);
 }
@@ -88,7 +102,7 @@ static void describe_video(const AVFormatContext* fmt, const AVStream* st, Video
   v.profile = profile_name(par);
   v.width = par->width;
   v.height = par->height;
-  const auto pix = static_cast<AVPixelFormat>(par->format);
+  const auto pix = par->format >= 0 && par->format < AV_PIX_FMT_NB ? static_cast<AVPixelFormat>(par->format) : AV_PIX_FMT_NONE;
   v.pix_fmt = or_unknown(av_get_pix_fmt_name(pix));
   if (const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(pix)) {
     v.bit_depth = d->comp[0].depth;
@@ -127,18 +141,23 @@ static void describe_video(const AVFormatContext* fmt, const AVStream* st, Video
       av_stream_get_side_data(st, AV_PKT_DATA_CONTENT_LIGHT_LEVEL, nullptr);
 
   ColorInfo& c = v.color;
-  c.matrix = effective_matrix(par->color_space, par->height, &c.matrix_from_stream);
-  c.range_from_stream = par->color_range != AVCOL_RANGE_UNSPECIFIED;
+  const AVColorSpace space = checked_enum(par->color_space, AVCOL_SPC_NB, AVCOL_SPC_UNSPECIFIED);
+  const AVColorRange range = checked_enum(par->color_range, AVCOL_RANGE_NB, AVCOL_RANGE_UNSPECIFIED);
+  const AVColorPrimaries primaries = checked_enum(par->color_primaries, AVCOL_PRI_NB, AVCOL_PRI_UNSPECIFIED);
+  const AVColorTransferCharacteristic trc = checked_enum(par->color_trc, AVCOL_TRC_NB, AVCOL_TRC_UNSPECIFIED);
+  const AVChromaLocation loc = checked_enum(par->chroma_location, AVCHROMA_LOC_NB, AVCHROMA_LOC_UNSPECIFIED);
+  c.matrix = effective_matrix(space, par->height, &c.matrix_from_stream);
+  c.range_from_stream = range != AVCOL_RANGE_UNSPECIFIED;
   const bool jpeg_pix = pix == AV_PIX_FMT_YUVJ420P || pix == AV_PIX_FMT_YUVJ422P ||
                         pix == AV_PIX_FMT_YUVJ444P || pix == AV_PIX_FMT_YUVJ440P;
-  c.range = par->color_range == AVCOL_RANGE_JPEG || jpeg_pix ? ColorRange::Full : ColorRange::Limited;
+  c.range = range == AVCOL_RANGE_JPEG || jpeg_pix ? ColorRange::Full : ColorRange::Limited;
   c.range_from_stream = c.range_from_stream || jpeg_pix;
-  c.chroma_location = effective_chroma_location(par->chroma_location);
-  c.primaries = or_unknown(av_color_primaries_name(par->color_primaries));
-  c.transfer = or_unknown(av_color_transfer_name(par->color_trc));
-  c.matrix_tag = or_unknown(av_color_space_name(par->color_space));
-  c.range_tag = or_unknown(av_color_range_name(par->color_range));
-  c.chroma_location_tag = or_unknown(av_chroma_location_name(par->chroma_location), "unspecified");
+  c.chroma_location = effective_chroma_location(loc);
+  c.primaries = or_unknown(av_color_primaries_name(primaries));
+  c.transfer = or_unknown(av_color_transfer_name(trc));
+  c.matrix_tag = or_unknown(av_color_space_name(space));
+  c.range_tag = or_unknown(av_color_range_name(range));
+  c.chroma_location_tag = or_unknown(av_chroma_location_name(loc), "unspecified");
 }
 
 MediaInfo describe(const AVFormatContext* fmt, int video_index) {

@@ -11,6 +11,7 @@
 
 #include "cuframe/decoder.hpp"
 #include "cuframe/error.hpp"
+#include "cuframe/ops.hpp"
 #include "cuframe/probe.hpp"
 #include "support/helpers.hpp"
 #include "support/process.hpp"
@@ -107,6 +108,42 @@ TEST(Hostile, CliOnHostileFilesExitsCleanly) {
     EXPECT_EQ(r.exit_code, 1) << rel << ": " << r.err;
     EXPECT_EQ(r.last_err_line().rfind("cuframe: error: " + f + ": ", 0), 0u) << r.err;
   }
+}
+
+}  // namespace
+}  // namespace cuframe
+
+namespace cuframe {
+namespace {
+
+// Regression inputs found by fuzzing (docs/RELIABILITY.md). Each is run through the same
+// path as its fuzz target; under the asan preset (CI) UBSan/ASan would flag a relapse.
+TEST(FuzzRegressions, ProbeOfOutOfRangeColourEnums) {
+  // A damaged stream whose colour fields hold 255, outside FFmpeg's enums: a clean result
+  // with "unknown"/default colour, or a clean error — no undefined behaviour.
+  const std::string bytes = test::read_file(test::data_dir() / "fuzz_regressions/probe_color_space_255.bin");
+  ProbeOptions o;
+  o.threads = 1;
+  o.limits.max_pixels = 640 * 368;
+  const auto e = test::error_of([&] {
+    const MediaInfo info = probe(InputSource::memory(std::as_bytes(std::span(bytes.data(), bytes.size())), "fuzz"), o);
+    EXPECT_NE(info.video.color.matrix_tag, "");
+  });
+  if (e) EXPECT_NE(e->code(), Errc::Internal) << e->what();
+}
+
+TEST(FuzzRegressions, OpsTextRoundTripOfTinyValues) {
+  const std::string text = test::read_file(test::data_dir() / "fuzz_regressions/ops_small_blur_roundtrip.txt");
+  const auto ops = parse_ops(text);
+  ASSERT_EQ(ops.size(), 1u);
+  EXPECT_EQ(parse_ops(to_string(ops[0])), ops) << to_string(ops[0]);
+  for (double v : {1e-6, 1.000000000001e-6, 0.1, 99.99999999999999, 1e-30})
+    for (const char* name : {"blur="}) {
+      Op op;
+      op.kind = OpKind::Blur;
+      op.value = v;
+      EXPECT_EQ(parse_ops(std::string(name) + to_string(op).substr(5)), std::vector<Op>{op}) << to_string(op);
+    }
 }
 
 }  // namespace
