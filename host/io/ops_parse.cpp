@@ -37,7 +37,12 @@ bool to_double(std::string_view s, double lo, double hi, double& out) {
   const std::string copy(s);
   char* end = nullptr;
   out = std::strtod(copy.c_str(), &end);
-  return end == copy.c_str() + copy.size() && std::isfinite(out) && out >= lo && out <= hi;
+  if (end != copy.c_str() + copy.size() || !std::isfinite(out)) return false;
+  // Values have a resolution of 1e-9: the text form then always fits the parser again
+  // (found by fuzzing: ".000…001" at the length limit printed one character longer).
+  out = std::round(out * 1e9) / 1e9;
+  if (out == 0.0) out = 0.0;  // no "-0"
+  return out >= lo && out <= hi;
 }
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
@@ -109,12 +114,16 @@ Op parse_one(size_t index, std::string_view item) {
   return op;
 }
 
-// The shortest plain-notation text that parses back to exactly `v` (the parser takes no
-// exponents). Found by fuzzing: printf's %.17f loses digits of small values.
+// Plain-notation text of a parsed value (resolution 1e-9, see to_double): nine decimals,
+// trailing zeros dropped. Parsing it gives the same double back.
 std::string number(double v) {
-  char buf[512];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed);
-  return std::string(buf, r.ptr);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.9f", v);
+  std::string s = buf;
+  while (!s.empty() && s.back() == '0') s.pop_back();
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  if (s == "-0") s = "0";
+  return s;
 }
 
 }  // namespace

@@ -133,17 +133,19 @@ TEST(FuzzRegressions, ProbeOfOutOfRangeColourEnums) {
 }
 
 TEST(FuzzRegressions, OpsTextRoundTripOfTinyValues) {
-  const std::string text = test::read_file(test::data_dir() / "fuzz_regressions/ops_small_blur_roundtrip.txt");
-  const auto ops = parse_ops(text);
-  ASSERT_EQ(ops.size(), 1u);
-  EXPECT_EQ(parse_ops(to_string(ops[0])), ops) << to_string(ops[0]);
-  for (double v : {1e-6, 1.000000000001e-6, 0.1, 99.99999999999999, 1e-30})
-    for (const char* name : {"blur="}) {
-      Op op;
-      op.kind = OpKind::Blur;
-      op.value = v;
-      EXPECT_EQ(parse_ops(std::string(name) + to_string(op).substr(5)), std::vector<Op>{op}) << to_string(op);
-    }
+  for (const char* file : {"ops_small_blur_roundtrip.txt", "ops_long_fraction_roundtrip.txt"}) {
+    const std::string text = test::read_file(test::data_dir() / "fuzz_regressions" / file);
+    const auto ops = parse_ops(text);
+    std::string again;
+    for (const Op& op : ops) again += (again.empty() ? "" : ",") + to_string(op);
+    EXPECT_EQ(parse_ops(again), ops) << file << ": " << again;
+  }
+  for (const char* t : {"blur=0.000001", "contrast=.0000000000000000000000000000001", "brightness=-0.0000000004",
+                        "blur=99.999999999999", "contrast=+9.1234567891"}) {
+    const auto ops = parse_ops(t);
+    ASSERT_EQ(ops.size(), 1u) << t;
+    EXPECT_EQ(parse_ops(to_string(ops[0])), ops) << t << " -> " << to_string(ops[0]);
+  }
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // The CLI's `--ops` is a comma list applied in order:
 //   resize=WxH[:nearest|bilinear|bicubic|area]   crop=X:Y:W:H   gray   blur=SIGMA
 //   flip=h|v   rotate=90|180|270   brightness=B (-1..1)   contrast=C (0..10)
-// parse_ops() turns it into Ops once; nothing deeper in the engine sees strings.
+// parse_ops() turns it into Ops once; nothing deeper in the engine sees strings. Decimal
+// values are plain notation (no exponents) with a resolution of 1e-9.
 #pragma once
 
 #include <string>
