@@ -43,3 +43,17 @@ endif()
 if(CUFRAME_BUILD_BENCH)
   find_package(benchmark REQUIRED)
 endif()
+
+# OpenCV imgproc (optional): the oracle for resize/blur tests and the CPU baseline in the
+# benchmarks. Debian ships no CMake or pkg-config file for it, so it is found by hand.
+# Not used by the portable build (the bundle does not carry it).
+find_path(CUFRAME_OPENCV_INCLUDE opencv2/imgproc.hpp PATH_SUFFIXES opencv4)
+find_library(CUFRAME_OPENCV_IMGPROC opencv_imgproc)
+find_library(CUFRAME_OPENCV_CORE opencv_core)
+if(CUFRAME_OPENCV_INCLUDE AND CUFRAME_OPENCV_IMGPROC AND CUFRAME_OPENCV_CORE AND NOT CUFRAME_PORTABLE)
+  add_library(cuframe_opencv INTERFACE)
+  target_include_directories(cuframe_opencv SYSTEM INTERFACE ${CUFRAME_OPENCV_INCLUDE})
+  target_link_libraries(cuframe_opencv INTERFACE ${CUFRAME_OPENCV_IMGPROC} ${CUFRAME_OPENCV_CORE})
+else()
+  message(STATUS "OpenCV imgproc not found: the OpenCV comparisons are left out")
+endif()
