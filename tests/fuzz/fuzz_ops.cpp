@@ -18,7 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   std::string again;
-  for (const auto& op : ops) again += (again.empty() ? "" : ",") + cuframe::to_string(op);
+  for (const auto& op : ops) {
+    if (!again.empty()) again += ',';
+    again += cuframe::to_string(op);
+  }
   if (cuframe::parse_ops(again) != ops) std::abort();  // round trip must hold
   return 0;
 }

@@ -129,7 +129,9 @@ TEST(FuzzRegressions, ProbeOfOutOfRangeColourEnums) {
     const MediaInfo info = probe(InputSource::memory(std::as_bytes(std::span(bytes.data(), bytes.size())), "fuzz"), o);
     EXPECT_NE(info.video.color.matrix_tag, "");
   });
-  if (e) EXPECT_NE(e->code(), Errc::Internal) << e->what();
+  if (e) {
+    EXPECT_NE(e->code(), Errc::Internal) << e->what();
+  }
 }
 
 TEST(FuzzRegressions, OpsTextRoundTripOfTinyValues) {
@@ -137,7 +139,10 @@ TEST(FuzzRegressions, OpsTextRoundTripOfTinyValues) {
     const std::string text = test::read_file(test::data_dir() / "fuzz_regressions" / file);
     const auto ops = parse_ops(text);
     std::string again;
-    for (const Op& op : ops) again += (again.empty() ? "" : ",") + to_string(op);
+    for (const Op& op : ops) {
+      if (!again.empty()) again += ',';
+      again += to_string(op);
+    }
     EXPECT_EQ(parse_ops(again), ops) << file << ": " << again;
   }
   for (const char* t : {"blur=0.000001", "contrast=.0000000000000000000000000000001", "brightness=-0.0000000004",
