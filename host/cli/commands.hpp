@@ -12,5 +12,7 @@ using Runner = std::function<int()>;
 Runner add_probe(CLI::App& app);
 Runner add_devices(CLI::App& app);
 Runner add_decode(CLI::App& app);
+Runner add_transcode(CLI::App& app);
+Runner add_bench(CLI::App& app);
 
 }  // namespace cuframe::cli

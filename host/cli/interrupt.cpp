@@ -26,5 +26,6 @@ void install_interrupt_handler() {
 }
 
 bool interrupted() noexcept { return g_interrupted.load(); }
+const std::atomic<bool>& interrupt_flag() noexcept { return g_interrupted; }
 
 }  // namespace cuframe::cli

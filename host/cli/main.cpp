@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   auto remember = [&](cuframe::cli::Runner r) { runners[app.get_subcommands({}).back()] = std::move(r); };
   remember(cuframe::cli::add_probe(app));
   remember(cuframe::cli::add_decode(app));
+  remember(cuframe::cli::add_transcode(app));
+  remember(cuframe::cli::add_bench(app));
   remember(cuframe::cli::add_devices(app));
 
   try {

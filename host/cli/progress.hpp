@@ -14,6 +14,8 @@ class Progress {
   Progress(const char* what, int64_t total) : what_(what), total_(total), enabled_(isatty(STDERR_FILENO) != 0) {}
   ~Progress() { finish(); }
 
+  void set_total(int64_t total) { total_ = total; }
+
   void update(int64_t frames) {
     if (!enabled_) return;
     const auto now = clock::now();

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <vector>
 
 #include "avio_source.hpp"
@@ -40,6 +41,20 @@ int64_t Packet::duration() const noexcept { return pkt_->duration; }
 int64_t Packet::pos() const noexcept { return pkt_->pos; }
 bool Packet::keyframe() const noexcept { return pkt_->flags & AV_PKT_FLAG_KEY; }
 bool Packet::discard() const noexcept { return pkt_->flags & AV_PKT_FLAG_DISCARD; }
+int Packet::stream_index() const noexcept { return pkt_->stream_index; }
+
+void Packet::assign(std::span<const std::uint8_t> bytes, int64_t pts, int64_t dts, int64_t duration, bool keyframe) {
+  av_packet_unref(pkt_);
+  if (bytes.size() > static_cast<size_t>(INT32_MAX - AV_INPUT_BUFFER_PADDING_SIZE))
+    throw Error(Errc::LimitExceeded, "Packet::assign", "packet of " + std::to_string(bytes.size()) + " bytes");
+  const int ret = av_new_packet(pkt_, static_cast<int>(bytes.size()));
+  if (ret < 0) detail::throw_av_error(ret, "av_new_packet", "allocating a packet");
+  if (!bytes.empty()) std::memcpy(pkt_->data, bytes.data(), bytes.size());
+  pkt_->pts = pts;
+  pkt_->dts = dts;
+  pkt_->duration = duration;
+  if (keyframe) pkt_->flags |= AV_PKT_FLAG_KEY;
+}
 
 // --------------------------------------------------------------------------- Demuxer
 
@@ -69,6 +84,8 @@ struct Demuxer::Impl {
   void setup_bsf();
   [[noreturn]] void fail_read(int ret) const;
   void note_packet(const AVPacket* pkt);
+  bool keep_audio = false;
+  std::deque<detail::PacketPtr> audio_queue;
   void peek_first_packet();
   void check_complete() const;
 };
@@ -196,9 +213,12 @@ void Demuxer::Impl::select_stream(const DemuxOptions& options) {
                             (audio > 1 ? "s)" : ")")
                       : std::string("no video stream"));
   }
-  // Read only the selected video stream; audio is copied by the muxer path, not here.
-  for (unsigned i = 0; i < fmt->nb_streams; ++i)
-    if (static_cast<int>(i) != stream) fmt->streams[i]->discard = AVDISCARD_ALL;
+  // Read only the selected video stream, and the audio streams when they are copied.
+  for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+    const bool audio = fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO;
+    if (static_cast<int>(i) != stream && !(audio && options.keep_audio)) fmt->streams[i]->discard = AVDISCARD_ALL;
+  }
+  keep_audio = options.keep_audio;
   info = detail::describe(fmt, stream);
 }
 
@@ -253,6 +273,11 @@ void Demuxer::Impl::peek_first_packet() {
     const int ret = av_read_frame(fmt, peeked.get());
     if (ret < 0) return;  // errors and end of file surface on the first read()
     if (peeked->stream_index == stream) break;
+    if (keep_audio && fmt->streams[peeked->stream_index]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) {
+      detail::PacketPtr keep = detail::make_packet();
+      av_packet_move_ref(keep.get(), peeked.get());
+      audio_queue.push_back(std::move(keep));
+    }
     av_packet_unref(peeked.get());
   }
   has_peeked = true;
@@ -284,6 +309,28 @@ const AVCodecParameters* Demuxer::codec_parameters() const noexcept {
 }
 int64_t Demuxer::bytes_read() const noexcept { return impl_->fmt->pb ? avio_tell(impl_->fmt->pb) : 0; }
 
+bool Demuxer::read_audio(Packet& packet) {
+  Impl& m = *impl_;
+  if (m.audio_queue.empty()) return false;
+  av_packet_unref(packet.native());
+  av_packet_move_ref(packet.native(), m.audio_queue.front().get());
+  m.audio_queue.pop_front();
+  return true;
+}
+
+std::vector<int> Demuxer::audio_streams() const {
+  std::vector<int> out;
+  for (unsigned i = 0; i < impl_->fmt->nb_streams; ++i)
+    if (impl_->fmt->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) out.push_back(static_cast<int>(i));
+  return out;
+}
+
+const AVStream* Demuxer::native_stream(int index) const {
+  if (index < 0 || index >= static_cast<int>(impl_->fmt->nb_streams))
+    throw Error(Errc::InvalidArgument, impl_->name, "no stream " + std::to_string(index));
+  return impl_->fmt->streams[index];
+}
+
 bool Demuxer::seekable() const noexcept {
   return impl_->fmt->pb && (impl_->fmt->pb->seekable & AVIO_SEEKABLE_NORMAL) &&
          !(impl_->fmt->iformat->flags & AVFMT_NOTIMESTAMPS);
@@ -300,6 +347,7 @@ void Demuxer::seek(int64_t pts) {
   m.after_seek = true;
   if (m.has_peeked) av_packet_unref(m.peeked.get());
   m.has_peeked = false;
+  m.audio_queue.clear();
 }
 
 bool Demuxer::read(Packet& packet) {
@@ -331,6 +379,11 @@ bool Demuxer::read(Packet& packet) {
     }
     if (ret < 0) m.fail_read(ret);
     if (m.scratch->stream_index != m.stream) {
+      if (m.keep_audio && m.fmt->streams[m.scratch->stream_index]->codecpar->codec_type == AVMEDIA_TYPE_AUDIO) {
+        detail::PacketPtr keep = detail::make_packet();
+        av_packet_move_ref(keep.get(), m.scratch.get());
+        m.audio_queue.push_back(std::move(keep));
+      }
       av_packet_unref(m.scratch.get());
       continue;
     }

@@ -144,6 +144,36 @@ void GaussianBlur::run(const FrameBatch& src, FrameBatch& dst, const CudaStream*
   for (int i = 0; i < src.size(); ++i) dst.info(i) = src.info(i);
 }
 
+void neutral_chroma(FrameBatch& batch, const CudaStream* stream) {
+  const PixelFormat f = batch.layout().format;
+  const bool yuv = f == PixelFormat::NV12 || f == PixelFormat::P016 || f == PixelFormat::YUV444P || f == PixelFormat::YUV444P16;
+  if (!yuv) throw Error(Errc::Unsupported, "gray", std::string("neutral chroma needs a YUV batch, not ") + to_string(f));
+  const bool device = batch.memory() == MemoryKind::Device;
+  if (device && !stream) throw Error(Errc::InvalidArgument, "gray", "device batches need a stream");
+  for (int p = 1; p < batch.layout().plane_count; ++p) {
+    GeometryJob j = plane_job(batch, batch, p);
+    if (j.frames == 0) continue;
+    const unsigned value = j.kind.type == SampleType::U8 ? 128u : 32768u;
+    if (device) {
+      launch_fill(j, value, stream->get());
+      continue;
+    }
+    auto rows = [&](int begin, int end) {
+      for (int r = begin; r < end; ++r) {
+        const int z = r / j.out.height, y = r % j.out.height;
+        for (int x = 0; x < j.out.width; ++x)
+          for (int ch = 0; ch < j.kind.channels; ++ch) {
+            if (j.kind.type == SampleType::U8)
+              store<std::uint8_t>(j.out, z, x, y, ch, j.kind.channels, static_cast<std::uint8_t>(value));
+            else
+              store<std::uint16_t>(j.out, z, x, y, ch, j.kind.channels, static_cast<std::uint16_t>(value));
+          }
+      }
+    };
+    parallel_for(j.frames * j.out.height, rows);
+  }
+}
+
 void adjust_brightness_contrast(FrameBatch& batch, double brightness, double contrast, const CudaStream* stream) {
   if (!(brightness >= -1.0 && brightness <= 1.0)) throw Error(Errc::InvalidArgument, "brightness", "must be in [-1, 1]");
   if (!(contrast >= 0.0 && contrast <= 10.0)) throw Error(Errc::InvalidArgument, "contrast", "must be in [0, 10]");

@@ -40,6 +40,15 @@ __global__ void bc_kernel(GeometryJob j, float scale, float brightness, float co
              brightness_contrast(sample<T>(j.in, z, x, y, c, j.kind.channels), scale, brightness, contrast));
 }
 
+template <typename T>
+__global__ void fill_kernel(GeometryJob j, T value) {
+  const int x = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
+  const int y = static_cast<int>(blockIdx.y * blockDim.y + threadIdx.y);
+  const int z = static_cast<int>(blockIdx.z);
+  if (x >= j.out.width || y >= j.out.height) return;
+  for (int c = 0; c < j.kind.channels; ++c) store<T>(j.out, z, x, y, c, j.kind.channels, value);
+}
+
 dim3 grid_of(int w, int h, int frames, dim3 block) {
   if (frames > 65535) throw Error(Errc::InvalidArgument, "filter", "more than 65535 frames in one batch");
   return dim3(static_cast<unsigned>((w + block.x - 1) / block.x), static_cast<unsigned>((h + block.y - 1) / block.y),
@@ -75,6 +84,17 @@ void launch_brightness_contrast(const GeometryJob& j, float scale, float brightn
     case SampleType::U8: bc_kernel<std::uint8_t><<<grid, block, 0, s>>>(j, scale, brightness, contrast); break;
     case SampleType::U16: bc_kernel<std::uint16_t><<<grid, block, 0, s>>>(j, scale, brightness, contrast); break;
     case SampleType::F32: bc_kernel<float><<<grid, block, 0, s>>>(j, scale, brightness, contrast); break;
+  }
+  CUFRAME_CHECK(cudaGetLastError());
+}
+
+void launch_fill(const GeometryJob& j, unsigned value, void* stream) {
+  const auto s = static_cast<cudaStream_t>(stream);
+  const dim3 block(32, 8, 1), grid = grid_of(j.out.width, j.out.height, j.frames, block);
+  switch (j.kind.type) {
+    case SampleType::U8: fill_kernel<std::uint8_t><<<grid, block, 0, s>>>(j, static_cast<std::uint8_t>(value)); break;
+    case SampleType::U16: fill_kernel<std::uint16_t><<<grid, block, 0, s>>>(j, static_cast<std::uint16_t>(value)); break;
+    case SampleType::F32: fill_kernel<float><<<grid, block, 0, s>>>(j, static_cast<float>(value)); break;
   }
   CUFRAME_CHECK(cudaGetLastError());
 }

@@ -14,5 +14,6 @@ struct BlurJob {
 
 void launch_blur(const BlurJob& job, const BlurWeights& weights, void* stream);
 void launch_brightness_contrast(const GeometryJob& job, float scale, float brightness, float contrast, void* stream);
+void launch_fill(const GeometryJob& job, unsigned value, void* stream);
 
 }  // namespace cuframe::kernels::detail

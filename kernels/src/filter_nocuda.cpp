@@ -11,4 +11,8 @@ void launch_brightness_contrast(const GeometryJob&, float, float, float, void*) 
   throw Error(Errc::Unsupported, "brightness/contrast", "this is a CPU-only build of cuframe (CUFRAME_CUDA=OFF)");
 }
 
+void launch_fill(const GeometryJob&, unsigned, void*) {
+  throw Error(Errc::Unsupported, "gray", "this is a CPU-only build of cuframe (CUFRAME_CUDA=OFF)");
+}
+
 }  // namespace cuframe::kernels::detail

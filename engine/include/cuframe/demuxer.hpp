@@ -13,12 +13,14 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "cuframe/input.hpp"
 #include "cuframe/limits.hpp"
 #include "cuframe/media_info.hpp"
 
 struct AVCodecParameters;  // FFmpeg's, for engine-side decoders
+struct AVStream;
 struct AVPacket;
 
 namespace cuframe {
@@ -28,6 +30,9 @@ struct DemuxOptions {
   bool annexb = false;
   /// Stream index to read; -1 picks the best video stream.
   int stream_index = -1;
+  /// Also read the audio streams, for copying them into an output: their packets are
+  /// kept aside by read() and taken with read_audio() (see Demuxer::audio_streams()).
+  bool keep_audio = false;
   Limits limits;
 };
 
@@ -51,6 +56,10 @@ class Packet {
   /// The container asks for this packet's frame to be dropped after decoding
   /// (e.g. before the start of an MP4 edit list).
   bool discard() const noexcept;
+  int stream_index() const noexcept;  ///< the container's stream this packet belongs to
+
+  /// Replaces the contents with a copy of `bytes` and the given timing (encoders use it).
+  void assign(std::span<const std::uint8_t> bytes, int64_t pts, int64_t dts, int64_t duration, bool keyframe);
 
   AVPacket* native() noexcept { return pkt_; }
   const AVPacket* native() const noexcept { return pkt_; }
@@ -84,6 +93,13 @@ class Demuxer {
   /// of the input; throws Errc::InvalidData on a truncated or corrupt container and
   /// Errc::Io on a read error.
   bool read(Packet& packet);
+  /// With DemuxOptions::keep_audio: the next audio packet read() met (in file order), or
+  /// false when none is waiting. Drain it after each read() to keep the queue short.
+  bool read_audio(Packet& packet);
+  /// Container stream indices of the audio streams (all of them, whether kept or not).
+  std::vector<int> audio_streams() const;
+  /// FFmpeg's stream `index` (codec parameters, time base, side data) for muxers.
+  const AVStream* native_stream(int index) const;
 
   /// Bytes of input consumed so far (for progress).
   int64_t bytes_read() const noexcept;

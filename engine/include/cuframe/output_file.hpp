@@ -28,6 +28,12 @@ class OutputFile {
   const std::string& path() const noexcept { return path_; }
   /// True when writing through a temporary file (the target is, or will be, a regular file).
   bool atomic() const noexcept { return !temp_.empty(); }
+  /// The descriptor written to (the temporary file when atomic(): readable and seekable,
+  /// which MP4's faststart pass needs).
+  int fd() const noexcept { return fd_; }
+  /// The temporary file's path when atomic() (libraries that open files by name write
+  /// there), empty otherwise.
+  const std::string& temp_path() const noexcept { return temp_; }
   std::size_t bytes_written() const noexcept { return written_; }
 
  private:

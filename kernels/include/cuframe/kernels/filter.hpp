@@ -39,6 +39,12 @@ class GaussianBlur {
   std::unique_ptr<Impl> impl_;
 };
 
+/// "gray" on YUV batches (nv12, p016, yuv444p, yuv444p16), in place: chroma set to its
+/// neutral value (128, or 32768 for 16-bit samples), luma untouched — the frames stay
+/// encodable YUV, as `ffmpeg -vf hue=s=0` leaves them. Asynchronous on `stream` for
+/// device batches. Other formats: Errc::Unsupported (convert to gray with convert_color).
+void neutral_chroma(FrameBatch& batch, const CudaStream* stream = nullptr);
+
 /// In place on `batch`. brightness in [-1, 1], contrast in [0, 10].
 void adjust_brightness_contrast(FrameBatch& batch, double brightness, double contrast,
                                 const CudaStream* stream = nullptr);

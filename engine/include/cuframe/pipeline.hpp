@@ -1,0 +1,90 @@
+// cuframe/pipeline.hpp — decode → ops → encode → mux: what `cuframe transcode` runs.
+//
+// Note [Pipeline stages]: three stages, each on its own host thread (and, on the GPU
+// path, its own CUDA stream): decode (demux + decoder, audio packets go straight to the
+// muxer), ops (OpChain) and encode (encoder + muxer). They hand chunks of `chunk` frames
+// to each other through a ring of `ring` chunk slots allocated before the first frame:
+// a slot holds the decoded batch, the op chain's buffers and the encoder's input, and
+// goes back to the decode stage when its packets are written. When the ring is full the
+// decoder waits (back-pressure): memory is bounded by the chunk size and ring depth,
+// whatever the length of the video. While the encoder works on chunk k-1, the ops run on
+// chunk k and the decoder fills chunk k+1.
+//
+// Modes (DESIGN.md): Stream (the ring above), Resident (the whole video is decoded into
+// one allocation, refused up front when it does not fit the budget, the ops run over all
+// frames as one batch, then every frame is encoded), and Live (stream mode with chunks of
+// one frame, a zero-latency encoder and every packet flushed; per-frame latency is
+// measured from the packet read to its encoded packet written).
+//
+// Cancel: when *cancel becomes true the decoder stops reading, the frames in flight are
+// encoded and the container is finished: a valid, shorter output; stats.interrupted says
+// so. Errors: the first exception of any stage stops all of them and is rethrown from
+// transcode(); the output is then removed (only a regular file cuframe created).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cuframe/decoder.hpp"
+#include "cuframe/encoder.hpp"
+#include "cuframe/input.hpp"
+#include "cuframe/muxer.hpp"
+#include "cuframe/ops.hpp"
+
+namespace cuframe {
+
+enum class PipelineMode { Stream, Resident, Live };
+const char* to_string(PipelineMode) noexcept;  ///< "stream", "resident", "live"
+
+struct TranscodeProgress {
+  int64_t frames = 0;        ///< frames encoded so far
+  int64_t total = -1;        ///< expected frames, -1 when unknown (pipes, live)
+  double seconds = 0.0;      ///< since the start
+};
+
+struct TranscodeOptions {
+  std::vector<Op> ops;
+  PipelineMode mode = PipelineMode::Stream;
+  int chunk = 32;            ///< frames per chunk (stream mode); live mode uses 1
+  int ring = 3;              ///< chunk slots in flight
+  DecodeOptions decode;      ///< backend Auto: NVDEC when usable, else libavcodec
+  EncodeOptions encode;      ///< codec, backend, rate control, ...
+  MuxOptions mux;            ///< container (Auto: from the output's extension)
+  bool copy_audio = true;    ///< copy audio streams unchanged (dropped with a notice when the container cannot hold them)
+  Limits limits;             ///< input limits; memory_budget_bytes / max_resident_frames for resident mode
+  const std::atomic<bool>* cancel = nullptr;           ///< set to stop early (Ctrl-C)
+  std::function<void(const TranscodeProgress&)> progress;  ///< called from the encode thread, at most every chunk
+  std::function<void(const std::string&)> notice;          ///< human notices (fallbacks, dropped streams)
+};
+
+struct StageStats {
+  std::string name;          ///< "decode", "ops", "encode"
+  double busy_s = 0.0;       ///< time spent working (not waiting)
+  int64_t chunks = 0;
+};
+
+struct TranscodeStats {
+  int64_t frames = 0;
+  double seconds = 0.0;
+  bool interrupted = false;
+  std::string decoder;       ///< description of the decoder used
+  std::string encoder;       ///< description of the encoder used
+  std::string encoder_fallback;  ///< why NVENC was not used ("" if it was, or not asked)
+  std::vector<StageStats> stages;
+  int64_t peak_host_bytes = 0;    ///< engine host buffers alive at once (frames, chains)
+  int64_t peak_device_bytes = 0;  ///< engine device buffers alive at once
+  std::vector<double> latency_ms; ///< live mode: per frame, packet read → packet written
+  int width = 0, height = 0;      ///< output frame size
+};
+
+/// Transcodes `input` into `output` (a path, or "-" for stdout). Throws cuframe::Error.
+TranscodeStats transcode(const InputSource& input, const std::string& output, const TranscodeOptions& options);
+
+/// Same, into memory: the container's bytes (options.mux.format must be set).
+TranscodeStats transcode_to_memory(const InputSource& input, std::vector<std::byte>& bytes,
+                                   const TranscodeOptions& options);
+
+}  // namespace cuframe

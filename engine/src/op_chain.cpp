@@ -1,0 +1,133 @@
+#include "cuframe/op_chain.hpp"
+
+#include <optional>
+
+#include "cuframe/error.hpp"
+#include "cuframe/kernels/filter.hpp"
+#include "cuframe/kernels/geometry.hpp"
+
+namespace cuframe {
+
+namespace {
+
+bool is_yuv(PixelFormat f) {
+  return f == PixelFormat::NV12 || f == PixelFormat::P016 || f == PixelFormat::YUV444P || f == PixelFormat::YUV444P16;
+}
+
+kernels::Interp interp_of(ResizeFilter f) {
+  switch (f) {
+    case ResizeFilter::Nearest: return kernels::Interp::Nearest;
+    case ResizeFilter::Bilinear: return kernels::Interp::Bilinear;
+    case ResizeFilter::Bicubic: return kernels::Interp::Bicubic;
+    case ResizeFilter::Area: return kernels::Interp::Area;
+  }
+  return kernels::Interp::Bilinear;
+}
+
+bool in_place(const Op& op) {
+  return op.kind == OpKind::Gray || op.kind == OpKind::Brightness || op.kind == OpKind::Contrast;
+}
+
+// The layout after one op, with the op named in errors.
+FrameLayout step_layout(const Op& op, const FrameLayout& in) {
+  try {
+    switch (op.kind) {
+      case OpKind::Resize: return kernels::resized_layout(in, op.width, op.height);
+      case OpKind::Crop: return kernels::cropped_layout(in, op.x, op.y, op.width, op.height);
+      case OpKind::Rotate: return kernels::rotated_layout(in, op.degrees);
+      default: return in;
+    }
+  } catch (const Error& e) {
+    throw Error(Errc::InvalidArgument, "--ops " + to_string(op), e.reason());
+  }
+}
+
+}  // namespace
+
+FrameLayout layout_after(const std::vector<Op>& ops, const FrameLayout& input) {
+  if (!is_yuv(input.format))
+    throw Error(Errc::Unsupported, "ops", std::string("transcode ops run on YUV frames, not ") + to_string(input.format));
+  FrameLayout l = input;
+  for (const Op& op : ops) l = step_layout(op, l);
+  return l;
+}
+
+struct OpChain::Impl {
+  std::vector<Op> ops;
+  std::vector<std::optional<FrameBatch>> buffers;  // per op: its output, if out of place
+  std::vector<std::unique_ptr<kernels::GaussianBlur>> blurs;
+  FrameLayout output;
+  std::size_t bytes = 0;
+};
+
+OpChain::OpChain(std::vector<Op> ops, const FrameLayout& input, int capacity, MemoryKind memory, int device)
+    : impl_(std::make_unique<Impl>()) {
+  Impl& m = *impl_;
+  m.output = layout_after(ops, input);
+  m.ops = std::move(ops);
+  FrameLayout l = input;
+  for (const Op& op : m.ops) {
+    const FrameLayout next = step_layout(op, l);
+    if (op.kind == OpKind::Brightness && !(op.value >= -1.0 && op.value <= 1.0))
+      throw Error(Errc::InvalidArgument, "--ops " + to_string(op), "brightness must be in [-1, 1]");
+    if (op.kind == OpKind::Contrast && !(op.value >= 0.0 && op.value <= 10.0))
+      throw Error(Errc::InvalidArgument, "--ops " + to_string(op), "contrast must be in [0, 10]");
+    if (in_place(op)) {
+      m.buffers.emplace_back();
+      m.blurs.emplace_back();
+    } else {
+      m.buffers.emplace_back(FrameBatch(next, capacity, memory, device));
+      m.bytes += m.buffers.back()->bytes();
+      if (op.kind == OpKind::Blur) {
+        try {
+          m.blurs.push_back(std::make_unique<kernels::GaussianBlur>(l, capacity, op.value, memory, device));
+        } catch (const Error& e) {
+          throw Error(Errc::InvalidArgument, "--ops " + to_string(op), e.reason());
+        }
+      } else {
+        m.blurs.emplace_back();
+      }
+    }
+    l = next;
+  }
+}
+
+OpChain::~OpChain() = default;
+OpChain::OpChain(OpChain&&) noexcept = default;
+OpChain& OpChain::operator=(OpChain&&) noexcept = default;
+
+const FrameLayout& OpChain::output_layout() const noexcept { return impl_->output; }
+const std::vector<Op>& OpChain::ops() const noexcept { return impl_->ops; }
+std::size_t OpChain::bytes() const noexcept { return impl_->bytes; }
+
+FrameBatch& OpChain::run(FrameBatch& in, const CudaStream* stream) {
+  Impl& m = *impl_;
+  FrameBatch* cur = &in;
+  for (size_t i = 0; i < m.ops.size(); ++i) {
+    const Op& op = m.ops[i];
+    FrameBatch* out = m.buffers[i] ? &*m.buffers[i] : cur;
+    switch (op.kind) {
+      case OpKind::Resize: kernels::resize(*cur, *out, interp_of(op.filter), stream); break;
+      case OpKind::Crop: kernels::crop(*cur, *out, op.x, op.y, stream); break;
+      case OpKind::Flip:
+        kernels::flip(*cur, *out, op.horizontal ? kernels::FlipAxis::Horizontal : kernels::FlipAxis::Vertical, stream);
+        break;
+      case OpKind::Rotate: kernels::rotate(*cur, *out, op.degrees, stream); break;
+      case OpKind::Blur:
+        out->resize(cur->size());
+        m.blurs[i]->run(*cur, *out, stream);
+        for (int f = 0; f < cur->size(); ++f) out->info(f) = cur->info(f);
+        out->color = cur->color;
+        out->time_base = cur->time_base;
+        break;
+      case OpKind::Gray: kernels::neutral_chroma(*cur, stream); break;
+      case OpKind::Brightness: kernels::adjust_brightness_contrast(*cur, op.value, 1.0, stream); break;
+      case OpKind::Contrast: kernels::adjust_brightness_contrast(*cur, 0.0, op.value, stream); break;
+    }
+    if (out != cur) out->time_base = cur->time_base;
+    cur = out;
+  }
+  return *cur;
+}
+
+}  // namespace cuframe
