@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -113,6 +114,7 @@ struct Run {
   int64_t encoded = 0;
   int64_t last_pts = kNoTimestamp;
   int64_t frame_duration = 1;
+  Rational stream_tb{1, 90000};  // of the decoded frames' pts
   Packet packet, audio_packet, out_packet;
   bool input_done = false;
   // Live latency: packet pts -> when it was read.
@@ -176,6 +178,11 @@ struct Run {
     params.bit_depth = out.format == PixelFormat::NV12 || out.format == PixelFormat::YUV444P ? 8 : v.bit_depth;
     params.color = v.color;
     params.time_base = v.time_base.num > 0 ? v.time_base : Rational{1, 90000};
+    stream_tb = params.time_base;
+    // Raw Annex-B keeps no timestamps: the encoder counts frames (1/fps), so that the
+    // stream's timing information says the frame rate, as the ffmpeg program writes it.
+    const bool raw = mux.format() == ContainerFormat::H264 || mux.format() == ContainerFormat::Hevc;
+    if (raw && v.fps.num > 0 && v.fps.den > 0) params.time_base = Rational{v.fps.den, v.fps.num};
     params.frame_rate = v.fps;
     params.sar = v.sar;
     params.global_header = wants_global_header(mux.format());
@@ -197,8 +204,6 @@ struct Run {
     encoder = open_encoder(params, e);
     stats.encoder = encoder->description();
     stats.encoder_fallback = encoder->fallback_reason();
-    if (!stats.encoder_fallback.empty())
-      notice("encoder: " + stats.encoder + " (NVENC not used: " + stats.encoder_fallback + ")");
     mux.add_video(*encoder, params, e.codec, source);
     if (source && audio_available) {
       const bool raw = mux.format() == ContainerFormat::H264 || mux.format() == ContainerFormat::Hevc;
@@ -237,6 +242,12 @@ struct Run {
   void fix_timestamps(FrameBatch& b) {
     for (int i = 0; i < b.size(); ++i) {
       FrameInfo& f = b.info(i);
+      if (f.pts != kNoTimestamp && !(stream_tb == params.time_base)) {
+        const long double t = static_cast<long double>(f.pts) * stream_tb.num * params.time_base.den /
+                              (static_cast<long double>(stream_tb.den) * params.time_base.num);
+        f.pts = static_cast<int64_t>(std::llround(t));
+        f.duration = 0;
+      }
       if (f.pts == kNoTimestamp || (last_pts != kNoTimestamp && f.pts <= last_pts))
         f.pts = last_pts == kNoTimestamp ? 0 : last_pts + frame_duration;
       last_pts = f.pts;
@@ -332,6 +343,7 @@ struct Run {
           ++st_dec.chunks;
           if (!ops_q.push(*s)) break;
         }
+        if (cancelled() && !input_done) stats.interrupted = true;  // read on this thread's join
       } catch (...) {
         failure.set(std::current_exception());
         stop_all();

@@ -1,5 +1,7 @@
 // cuframe transcode IN OUT [--codec ...] [--ops LIST] [--qp N | --crf N | --bitrate R] ...
 //           or: cuframe transcode --manifest JOBS [--jobs N] ...
+#include <sys/resource.h>
+
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -131,6 +133,9 @@ nlohmann::json stats_json(const std::string& in, const std::string& out, const T
   j["height"] = s.height;
   j["peak_host_bytes"] = s.peak_host_bytes;
   j["peak_device_bytes"] = s.peak_device_bytes;
+  struct rusage ru {};
+  getrusage(RUSAGE_SELF, &ru);
+  j["max_rss_kb"] = ru.ru_maxrss;  // the whole process, so far
   for (const StageStats& st : s.stages) j["stages"].push_back({{"name", st.name}, {"busy_s", st.busy_s}, {"chunks", st.chunks}});
   if (!s.latency_ms.empty()) {
     std::vector<double> l = s.latency_ms;

@@ -194,6 +194,9 @@ struct Muxer::Impl {
     if (file->atomic()) {
       // A regular file, through a temporary one: libavformat opens it by name so that
       // MP4's faststart pass can read it back.
+      av_freep(&oc->url);
+      oc->url = av_strdup(file->temp_path().c_str());  // faststart reopens the file by this name
+      if (!oc->url) throw Error(Errc::OutOfMemory, name, "allocating the output name");
       const int ret = avio_open(&oc->pb, file->temp_path().c_str(), AVIO_FLAG_WRITE);
       if (ret < 0) detail::throw_av_error(ret, name, "cannot open for writing");
       own_avio = true;
@@ -264,7 +267,7 @@ int Muxer::add_video(const Encoder& encoder, const EncodeParams& params, Codec c
   const AVCodecID id = libav_codec_id(codec);
   if ((m.format == ContainerFormat::H264 && codec != Codec::H264) ||
       (m.format == ContainerFormat::Hevc && codec != Codec::HEVC) ||
-      avformat_query_codec(m.oc->oformat, id, FF_COMPLIANCE_NORMAL) != 1)
+      avformat_query_codec(m.oc->oformat, id, FF_COMPLIANCE_NORMAL) == 0)  // < 0: the muxer does not say
     throw Error(Errc::Unsupported, m.name,
                 std::string("a ") + to_string(m.format) + " output cannot hold " + to_string(codec) + " video");
   AVStream* st = avformat_new_stream(m.oc, nullptr);
@@ -325,7 +328,7 @@ int Muxer::add_copy(const Demuxer& source, int input_stream) {
   Impl& m = *impl_;
   if (m.begun) throw Error(Errc::InvalidArgument, m.name, "add_copy() after begin()");
   const AVStream* in = source.native_stream(input_stream);
-  if (avformat_query_codec(m.oc->oformat, in->codecpar->codec_id, FF_COMPLIANCE_NORMAL) != 1)
+  if (avformat_query_codec(m.oc->oformat, in->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 0)
     throw Error(Errc::Unsupported, m.name,
                 std::string("a ") + to_string(m.format) + " output cannot hold the " +
                     avcodec_get_name(in->codecpar->codec_id) + " stream " + std::to_string(input_stream) +
