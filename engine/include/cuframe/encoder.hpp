@@ -106,4 +106,11 @@ std::unique_ptr<Encoder> open_encoder(const EncodeParams& params, const EncodeOp
 /// message, or empty. open_encoder() calls it first.
 std::string validate_encode_options(const EncodeParams& params, const EncodeOptions& options);
 
+/// Why NVENC cannot encode this request on options.device — no NVIDIA driver, no
+/// libnvidia-encode, a GPU without NVENC (H100, H200), a capability the GPU lacks, a
+/// setting NVENC refuses (see cuframe/nvenc_plan.hpp), or a CPU-only build — as one line;
+/// empty when it can. Never throws. May open and close a short NVENC session to query the
+/// GPU's capabilities (once per device and process).
+std::string nvenc_unavailable_reason(const EncodeParams& params, const EncodeOptions& options);
+
 }  // namespace cuframe

@@ -1,0 +1,26 @@
+// Internal: the NVENC backend's entry points for the encoder dispatcher (open_encoder()).
+// engine/src/nvenc_encoder.cpp implements them in CUDA builds, nvenc_unavailable.cpp in
+// CPU-only builds.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "cuframe/encoder.hpp"
+
+namespace cuframe::detail {
+
+/// Empty when NVENC can encode this request on options.device; otherwise one line saying
+/// why not (no driver, no libnvidia-encode, no NVENC on this GPU, a capability the GPU
+/// lacks, or what plan_nvenc() refuses). May open and close a short NVENC session to
+/// query capabilities (once per device and process). Never throws, never prints.
+std::string nvenc_unusable_reason(const EncodeParams& params, const EncodeOptions& options);
+
+/// Opens an NVENC encoder session. Throws cuframe::Error: InvalidArgument/Unsupported for
+/// what plan_nvenc() refuses, DriverMissing/Unsupported when NVENC cannot be used (the
+/// reason nvenc_unusable_reason() gives), Nvenc/Cuda for failing calls.
+/// `fallback_reason_for_description` becomes Encoder::fallback_reason().
+std::unique_ptr<Encoder> open_nvenc_encoder(const EncodeParams& params, const EncodeOptions& options,
+                                            std::string fallback_reason_for_description = {});
+
+}  // namespace cuframe::detail
