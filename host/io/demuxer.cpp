@@ -113,7 +113,11 @@ void Demuxer::Impl::check_complete() const {
   if (st->duration != AV_NOPTS_VALUE && st->duration > 0) {
     expected_end = (st->start_time != AV_NOPTS_VALUE ? st->start_time : 0) + st->duration;
   } else if (fmt->duration != AV_NOPTS_VALUE && fmt->duration > 0) {
-    const int64_t start = fmt->start_time != AV_NOPTS_VALUE ? fmt->start_time : 0;
+    // Matroska's Segment Duration is written by FFmpeg's muxer as the end timestamp, not
+    // as a length from the first one: a file starting at 1 s with 0.8 s of video says
+    // 1.8 s. Taken as the end, a truncation is still caught, with that reading.
+    const bool end_timestamp = std::strstr(fmt->iformat->name, "matroska") != nullptr;
+    const int64_t start = fmt->start_time != AV_NOPTS_VALUE && !end_timestamp ? fmt->start_time : 0;
     expected_end = av_rescale_q(start + fmt->duration, AV_TIME_BASE_Q, tb);
   } else {
     return;

@@ -2,10 +2,15 @@
 // (Lives in host/io with the other FFmpeg code; it touches no CUDA.)
 #include <algorithm>
 #include <cstring>
+#include <cstdlib>
 #include <deque>
+#include <mutex>
 #include <thread>
 
 extern "C" {
+#include <libavutil/buffer.h>
+#include <libavutil/common.h>
+#include <libavutil/imgutils.h>
 #include <libavutil/opt.h>
 #include <libavutil/pixdesc.h>
 }
@@ -73,6 +78,14 @@ bool encoder_takes(const AVCodec* codec, AVPixelFormat fmt) {
 
 std::string subject_of(const EncodeOptions& o) { return std::string("encoder ") + to_string(o.codec); }
 
+// SVT-AV1 prints a banner of "Svt[info]" lines to stderr for every encoder it opens; its
+// log level comes only from the SVT_LOG environment variable (1: errors). Set once, and
+// only where the user has not set it.
+void quiet_svt_av1() {
+  static std::once_flag once;
+  std::call_once(once, [] { setenv("SVT_LOG", "1", /*overwrite=*/0); });
+}
+
 }  // namespace
 
 std::string validate_encode_options(const EncodeParams& p, const EncodeOptions& o) {
@@ -124,11 +137,26 @@ namespace {
 
 using namespace detail;
 
-// Note [Encoder input frames]: the batch's memory is handed to libavcodec as a
-// non-refcounted AVFrame, which avcodec_send_frame copies into a buffer of its own, so
-// the batch can be reused at once. NV12 goes to libx264 as it is; other 4:2:0 input is
-// split into planes, and 16-bit MSB-aligned samples are shifted back to their depth
-// (v >> (16 - depth)), into one scratch frame made at open.
+struct BufferPoolDeleter {
+  void operator()(AVBufferPool* p) const noexcept { av_buffer_pool_uninit(&p); }
+};
+using BufferPoolPtr = std::unique_ptr<AVBufferPool, BufferPoolDeleter>;
+
+// Note [Encoder input frames]: each frame is copied out of the batch (so the batch can
+// be reused at once) into a reference-counted frame over a buffer of a pool; the encoder
+// keeps its reference while it needs the frame, and the buffer then returns to the pool.
+// (A non-refcounted frame would make avcodec_send_frame allocate a copy per frame.) The
+// pool's buffers are zeroed when made and only visible samples are ever written, so the
+// bytes beyond the width that encoders' SIMD reads touch are always the same. NV12 goes
+// to libx264 as it is; other 4:2:0 input is split into planes, and 16-bit MSB-aligned
+// samples are shifted back to their depth (v >> (16 - depth)).
+//
+// Note [x264 determinism]: Debian's libx264 (0.164) gives different crf bitstreams for
+// the same frames from run to run on CPUs with AVX-512: its AVX-512 code reads heap memory
+// it has not written (the output follows MALLOC_PERTURB_; with asm limited to AVX2, or
+// asm=0, it does not). The `ffmpeg` program shows the same. cuframe keeps libx264's
+// defaults, like the ffmpeg program; tests that compare two encodes bit for bit encode
+// losslessly (qp 0), which compares the frames given to the encoder.
 class LibavEncoder final : public Encoder {
  public:
   LibavEncoder(const EncodeParams& p, const EncodeOptions& o, std::string fallback) : params_(p), options_(o) {
@@ -142,10 +170,14 @@ class LibavEncoder final : public Encoder {
     if (!encoder_takes(codec, input_format_)) {
       // libx264/x265 take planar 4:2:0 when they do not take NV12.
       const AVPixelFormat planar = p.format == PixelFormat::NV12 ? AV_PIX_FMT_YUV420P : input_format_;
-      if (!encoder_takes(codec, planar))
+      if (!encoder_takes(codec, planar)) {
+        const AVCodec* x265 = o.codec == Codec::HEVC ? nullptr : avcodec_find_encoder_by_name("libx265");
+        const bool hevc_can = x265 && encoder_takes(x265, planar);
         throw Error(Errc::Unsupported, subject_of(o),
-                    std::string(lc.encoder) + " cannot encode " + av_get_pix_fmt_name(input_format_) +
-                        " (" + std::to_string(p.bit_depth) + "-bit " + (is_420(p.format) ? "4:2:0" : "4:4:4") + ")");
+                    std::string(lc.encoder) + " cannot encode " + av_get_pix_fmt_name(input_format_) + " (" +
+                        std::to_string(p.bit_depth) + "-bit " + (is_420(p.format) ? "4:2:0" : "4:4:4") + ")" +
+                        (hevc_can ? ": encode HEVC instead (--codec hevc), which libx265 can" : ""));
+      }
       input_format_ = planar;
     }
     ctx_.reset(avcodec_alloc_context3(codec));
@@ -163,6 +195,7 @@ class LibavEncoder final : public Encoder {
     if (o.gop >= 0) c->gop_size = o.gop;
     if (o.b_frames >= 0) c->max_b_frames = o.b_frames;
 
+    if (o.codec == Codec::AV1) quiet_svt_av1();
     AVDictionary* opts = nullptr;
     std::string summary = lc.encoder;
     const std::string preset = !o.preset.empty() ? o.preset : lc.default_preset;
@@ -230,12 +263,35 @@ class LibavEncoder final : public Encoder {
 
     frame_ = make_frame();
     packet_ = make_packet();
-    if (needs_scratch()) {
-      scratch_ = make_frame();
-      scratch_->format = input_format_;
-      scratch_->width = p.width;
-      scratch_->height = p.height;
-      av_check(av_frame_get_buffer(scratch_.get(), 64), subject_of(o), "allocating the input frame");
+    const int size = av_image_fill_linesizes(linesizes_, input_format_, p.width);
+    av_check(size, subject_of(o), "planning the input frame");
+    for (int& l : linesizes_) l = FFALIGN(l, kRowAlign);
+    ptrdiff_t strides[4];
+    for (int i = 0; i < 4; ++i) strides[i] = linesizes_[i];
+    size_t plane_sizes[4] = {};
+    av_check(av_image_fill_plane_sizes(plane_sizes, input_format_, p.height, strides), subject_of(o),
+             "planning the input frame");
+    for (size_t ps : plane_sizes) frame_bytes_ += ps;
+    pool_.reset(av_buffer_pool_init(frame_bytes_ + kRowAlign, av_buffer_allocz));
+    if (!pool_) throw Error(Errc::OutOfMemory, subject_of(o), "cannot allocate the input frame pool");
+  }
+
+  // Note [SVT-AV1 close]: SVT-AV1 (1.4) deadlocks in its deinit when it never saw the end
+  // of the stream ("deinit called without sending EOS!"), and in the end of stream when it
+  // never saw a frame. So an AV1 encoder closed before its end of stream (an error half
+  // way, or no frame at all) is given one blank frame if it had none, then the end of
+  // stream; what comes out is dropped.
+  ~LibavEncoder() override {
+    if (eos_sent_ || options_.codec != Codec::AV1) return;
+    try {
+      if (frames_sent_ == 0) {
+        AVFrame* f = pooled_frame();  // zeroed: a blank frame
+        f->pts = 0;
+        push(f);
+        av_frame_unref(f);
+      }
+      push(nullptr);
+    } catch (...) {
     }
   }
 
@@ -256,18 +312,21 @@ class LibavEncoder final : public Encoder {
                       std::to_string(l.height) + ", the encoder was opened for " + to_string(params_.format) + " " +
                       std::to_string(params_.width) + "x" + std::to_string(params_.height));
     for (int i = 0; i < batch.size(); ++i) {
-      AVFrame* f = fill_frame(batch, i);
+      AVFrame* f = pooled_frame();
+      fill_frame(batch, i, f);
       f->pts = batch.info(i).pts;
       f->pkt_duration = batch.info(i).duration;  // AVFrame::duration from FFmpeg 6.0
       f->pict_type = AV_PICTURE_TYPE_NONE;
-      push(f);
-      if (f == frame_.get()) av_frame_unref(frame_.get());
+      push(f);  // the encoder takes its own reference
+      av_frame_unref(f);
+      ++frames_sent_;
     }
   }
 
   void flush() override {
     if (flushed_) return;
     flushed_ = true;
+    if (frames_sent_ == 0 && options_.codec == Codec::AV1) return;  // Note [SVT-AV1 close]
     push(nullptr);
   }
 
@@ -280,28 +339,35 @@ class LibavEncoder final : public Encoder {
   }
 
  private:
-  bool needs_scratch() const { return !(params_.format == PixelFormat::NV12 && input_format_ == AV_PIX_FMT_NV12) &&
-                                      !(params_.format == PixelFormat::YUV444P); }
+  static constexpr int kRowAlign = 64;
 
-  AVFrame* fill_frame(const FrameBatch& batch, int i) {
+  // A frame over a pool buffer (Note [Encoder input frames]).
+  AVFrame* pooled_frame() {
+    AVFrame* f = frame_.get();
+    av_frame_unref(f);  // after a failed send, the previous reference is still here
+    f->buf[0] = av_buffer_pool_get(pool_.get());
+    if (!f->buf[0]) throw Error(Errc::OutOfMemory, subject_of(options_), "cannot get an input frame from the pool");
+    f->format = input_format_;
+    f->width = params_.width;
+    f->height = params_.height;
+    uint8_t* base = reinterpret_cast<uint8_t*>(FFALIGN(reinterpret_cast<uintptr_t>(f->buf[0]->data), kRowAlign));
+    av_check(av_image_fill_pointers(f->data, input_format_, params_.height, base, linesizes_), subject_of(options_),
+             "preparing the input frame");
+    for (int i = 0; i < 4; ++i) f->linesize[i] = linesizes_[i];
+    return f;
+  }
+
+  // Copies frame i of the batch into f: visible samples only, the padding stays zero.
+  void fill_frame(const FrameBatch& batch, int i, AVFrame* f) const {
     const FrameLayout& l = batch.layout();
-    if (!needs_scratch()) {
-      AVFrame* f = frame_.get();
-      f->format = input_format_;
-      f->width = l.width;
-      f->height = l.height;
-      for (int p = 0; p < l.plane_count; ++p) {
-        f->data[p] = reinterpret_cast<uint8_t*>(const_cast<std::byte*>(batch.plane(i, p)));
-        f->linesize[p] = static_cast<int>(l.planes[p].pitch);
-      }
-      return f;
-    }
-    AVFrame* f = scratch_.get();
-    // The encoder may still hold the previous contents (it copied them, but be sure).
-    av_check(av_frame_make_writable(f), subject_of(options_), "preparing the input frame");
     const int shift = 16 - params_.bit_depth;
     const int cw = (l.width + 1) / 2, ch = (l.height + 1) / 2;
-    if (l.format == PixelFormat::NV12) {
+    if (l.format == PixelFormat::YUV444P) {
+      for (int p = 0; p < 3; ++p) copy_rows(batch.plane(i, p), l.planes[p].pitch, f->data[p], f->linesize[p], l.width, l.height);
+    } else if (l.format == PixelFormat::NV12 && input_format_ == AV_PIX_FMT_NV12) {
+      copy_rows(batch.plane(i, 0), l.planes[0].pitch, f->data[0], f->linesize[0], l.width, l.height);
+      copy_rows(batch.plane(i, 1), l.planes[1].pitch, f->data[1], f->linesize[1], 2 * cw, ch);
+    } else if (l.format == PixelFormat::NV12) {
       copy_rows(batch.plane(i, 0), l.planes[0].pitch, f->data[0], f->linesize[0], l.width, l.height);
       for (int y = 0; y < ch; ++y) {
         const auto* s = reinterpret_cast<const uint8_t*>(batch.plane(i, 1) + y * l.planes[1].pitch);
@@ -327,7 +393,6 @@ class LibavEncoder final : public Encoder {
       for (int p = 0; p < 3; ++p)
         shift_rows(batch.plane(i, p), l.planes[p].pitch, f->data[p], f->linesize[p], l.width, l.height, shift);
     }
-    return f;
   }
 
   static void copy_rows(const std::byte* src, size_t pitch, uint8_t* dst, int dst_pitch, int width, int rows) {
@@ -343,6 +408,7 @@ class LibavEncoder final : public Encoder {
   }
 
   void push(const AVFrame* f) {
+    if (!f) eos_sent_ = true;
     int ret = avcodec_send_frame(ctx_.get(), f);
     if (ret < 0) throw_av_error(ret, subject_of(options_), f ? "encoding a frame" : "flushing the encoder");
     for (;;) {
@@ -378,11 +444,15 @@ class LibavEncoder final : public Encoder {
   std::vector<std::uint8_t> extradata_;
   CodecContextPtr ctx_;
   AVPixelFormat input_format_ = AV_PIX_FMT_NONE;
-  FramePtr frame_;
-  FramePtr scratch_;
+  int linesizes_[4] = {};
+  size_t frame_bytes_ = 0;
+  BufferPoolPtr pool_;
+  FramePtr frame_;  // reused for every frame sent
   PacketPtr packet_;
   std::deque<PacketPtr> ready_;
   bool flushed_ = false;
+  bool eos_sent_ = false;
+  int64_t frames_sent_ = 0;
 };
 
 }  // namespace

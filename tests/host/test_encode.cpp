@@ -146,7 +146,39 @@ INSTANTIATE_TEST_SUITE_P(
                     EncodeCase{Codec::HEVC, ContainerFormat::Mp4, PixelFormat::P016, 10},
                     EncodeCase{Codec::HEVC, ContainerFormat::Hevc, PixelFormat::NV12, 8},
                     EncodeCase{Codec::AV1, ContainerFormat::Mkv, PixelFormat::NV12, 8},
-                    EncodeCase{Codec::AV1, ContainerFormat::Mp4, PixelFormat::P016, 10}));
+                    EncodeCase{Codec::AV1, ContainerFormat::Mp4, PixelFormat::P016, 10}),
+    [](const testing::TestParamInfo<EncodeCase>& i) {
+      return std::string(to_string(i.param.codec)) + "_" + to_string(i.param.format) + "_" +
+             std::to_string(i.param.depth) + "bit";
+    });
+
+// Note [SVT-AV1 close] (host/io/encode_cpu.cpp): closing an AV1 encoder before its end of
+// stream, or flushing one that had no frame, used to hang in SVT-AV1 for ever.
+TEST(EncoderLifecycle, Av1ClosesAtAnyPoint) {
+  const FrameBatch src = synthetic(PixelFormat::NV12, 128, 72, 3, 8);
+  EncodeOptions o;
+  o.backend = EncoderBackend::Cpu;
+  o.codec = Codec::AV1;
+  const EncodeParams p = params_for(src);
+  { auto enc = open_encoder(p, o); }  // no frame, no flush
+  {
+    auto enc = open_encoder(p, o);
+    enc->send(src);  // frames, then closed without flush (an error half way)
+  }
+  {
+    auto enc = open_encoder(p, o);
+    enc->flush();  // an empty stream: no packets
+    Packet pkt;
+    EXPECT_FALSE(enc->receive(pkt));
+  }
+  auto enc = open_encoder(p, o);
+  enc->send(src);
+  enc->flush();
+  Packet pkt;
+  int packets = 0;
+  while (enc->receive(pkt)) ++packets;
+  EXPECT_EQ(packets, 3);
+}
 
 TEST(EncoderChoice, AutoFallsBackAndSaysWhy) {
   const FrameBatch src = synthetic(PixelFormat::NV12, 128, 72, 1, 8);
