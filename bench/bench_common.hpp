@@ -3,10 +3,45 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <mutex>
 #include <sstream>
 #include <string>
 
+#include "support/process.hpp"
+#include "support/test_env.hpp"
+
 namespace cuframe::bench {
+
+/// The peer program (CUFRAME_FFMPEG, else `ffmpeg` on PATH); empty when there is none.
+inline std::string ffmpeg_path() { return test::tool_path("CUFRAME_FFMPEG", "ffmpeg"); }
+
+/// A 1080p clip made once per machine by the peer itself: testsrc2 for 4 s at 30 fps
+/// (120 frames), libx264 or libx265 at their defaults, yuv420p. Empty when it cannot be
+/// made (no peer).
+inline const std::string& clip_1080p(const std::string& codec) {
+  static std::mutex lock;
+  static std::map<std::string, std::string> made;
+  std::lock_guard<std::mutex> hold(lock);
+  auto it = made.find(codec);
+  if (it != made.end()) return it->second;
+  std::string path;
+  const std::string ffmpeg = ffmpeg_path();
+  if (!ffmpeg.empty()) {
+    const std::filesystem::path out =
+        std::filesystem::temp_directory_path() / ("cuframe-bench-1080p-" + codec + ".mp4");
+    if (!std::filesystem::exists(out)) {
+      const test::ProcessResult r = test::run_process(
+          {ffmpeg, "-v", "error", "-y", "-filter_complex", "testsrc2=size=1920x1080:rate=30:duration=4", "-c:v",
+           codec == "h264" ? "libx264" : "libx265", "-pix_fmt", "yuv420p", out.string()},
+          {.stdin_file = {}, .stdin_data = {}, .close_stdin_early = false, .timeout_s = 600, .env = {"X265_LOG=none"}});
+      if (r.exit_code == 0) path = out.string();
+    } else {
+      path = out.string();
+    }
+  }
+  return made[codec] = path;
+}
 
 inline std::filesystem::path data_dir() {
   if (const char* e = std::getenv("CUFRAME_TEST_DATA")) return e;

@@ -27,27 +27,7 @@ namespace {
 using namespace cuframe;
 namespace fs = std::filesystem;
 
-// Generated once per process with the peer ffmpeg; empty if it cannot be.
-const std::string& clip_1080p(const std::string& codec) {
-  static std::map<std::string, std::string> made;
-  auto it = made.find(codec);
-  if (it != made.end()) return it->second;
-  std::string path;
-  const std::string ffmpeg = test::tool_path("CUFRAME_FFMPEG", "ffmpeg");
-  if (!ffmpeg.empty()) {
-    const fs::path out = fs::temp_directory_path() / ("cuframe-bench-1080p-" + codec + ".mp4");
-    if (!fs::exists(out)) {
-      const test::ProcessResult r = test::run_process(
-          {ffmpeg, "-v", "error", "-y", "-filter_complex", "testsrc2=size=1920x1080:rate=30:duration=4", "-c:v",
-           codec == "h264" ? "libx264" : "libx265", "-pix_fmt", "yuv420p", out.string()},
-          {.stdin_file = {}, .stdin_data = {}, .close_stdin_early = false, .timeout_s = 600, .env = {"X265_LOG=none"}});
-      if (r.exit_code == 0) path = out.string();
-    } else {
-      path = out.string();
-    }
-  }
-  return made[codec] = path;
-}
+using bench::clip_1080p;
 
 void BM_DecodeCpu(benchmark::State& state, const std::string& codec) {
   const std::string& file = clip_1080p(codec);
@@ -65,7 +45,7 @@ void BM_DecodeCpu(benchmark::State& state, const std::string& codec) {
 
 void BM_PeerFfmpegDecode(benchmark::State& state, const std::string& codec) {
   const std::string& file = clip_1080p(codec);
-  const std::string ffmpeg = test::tool_path("CUFRAME_FFMPEG", "ffmpeg");
+  const std::string ffmpeg = bench::ffmpeg_path();
   if (file.empty() || ffmpeg.empty()) return state.SkipWithError("no peer ffmpeg");
   int64_t frames = 0;
   for (auto _ : state) {
@@ -114,7 +94,7 @@ void BM_DecodeNvdec(benchmark::State& state, const std::string& codec) {
 void BM_PeerFfmpegNvdec(benchmark::State& state, const std::string& codec) {
   if (!have_gpu()) return state.SkipWithError("no GPU");
   const std::string& file = clip_1080p(codec);
-  const std::string ffmpeg = test::tool_path("CUFRAME_FFMPEG", "ffmpeg");
+  const std::string ffmpeg = bench::ffmpeg_path();
   if (file.empty() || ffmpeg.empty()) return state.SkipWithError("no peer ffmpeg");
   const int procs = static_cast<int>(state.range(0));
   int64_t frames = 0;

@@ -40,6 +40,52 @@ void CudaStream::fill_async(void* dst, int value, std::size_t bytes) const {
 
 void CudaStream::synchronize() const { CUFRAME_CHECK(cudaStreamSynchronize(static_cast<cudaStream_t>(stream_))); }
 
+CudaEvent::CudaEvent(int device, bool timing) : device_(device) {
+  CUFRAME_CHECK(cudaSetDevice(device));
+  cudaEvent_t e = nullptr;
+  CUFRAME_CHECK(cudaEventCreateWithFlags(&e, timing ? cudaEventDefault : cudaEventDisableTiming));
+  event_ = e;
+}
+
+CudaEvent::~CudaEvent() {
+  if (event_) cudaEventDestroy(static_cast<cudaEvent_t>(event_));
+}
+
+CudaEvent::CudaEvent(CudaEvent&& o) noexcept : event_(o.event_), device_(o.device_) { o.event_ = nullptr; }
+
+CudaEvent& CudaEvent::operator=(CudaEvent&& o) noexcept {
+  if (this != &o) {
+    if (event_) cudaEventDestroy(static_cast<cudaEvent_t>(event_));
+    event_ = o.event_;
+    device_ = o.device_;
+    o.event_ = nullptr;
+  }
+  return *this;
+}
+
+void CudaEvent::record(const CudaStream& stream) {
+  CUFRAME_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(event_), static_cast<cudaStream_t>(stream.get())));
+}
+
+void CudaEvent::wait_on(const CudaStream& stream) const {
+  CUFRAME_CHECK(cudaStreamWaitEvent(static_cast<cudaStream_t>(stream.get()), static_cast<cudaEvent_t>(event_), 0));
+}
+
+void CudaEvent::synchronize() const { CUFRAME_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(event_))); }
+
+bool CudaEvent::done() const {
+  const cudaError_t e = cudaEventQuery(static_cast<cudaEvent_t>(event_));
+  if (e == cudaErrorNotReady) return false;
+  CUFRAME_CHECK(e);
+  return true;
+}
+
+float CudaEvent::elapsed_ms_since(const CudaEvent& start) const {
+  float ms = 0;
+  CUFRAME_CHECK(cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(start.event_), static_cast<cudaEvent_t>(event_)));
+  return ms;
+}
+
 int cuda_device_count(std::string* why) noexcept {
   int n = 0;
   const cudaError_t e = cudaGetDeviceCount(&n);

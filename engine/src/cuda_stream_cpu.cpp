@@ -17,6 +17,15 @@ CudaStream& CudaStream::operator=(CudaStream&&) noexcept = default;
 void CudaStream::copy_async(void*, const void*, std::size_t) const { no_cuda(); }
 void CudaStream::fill_async(void*, int, std::size_t) const { no_cuda(); }
 void CudaStream::synchronize() const { no_cuda(); }
+CudaEvent::CudaEvent(int, bool) { no_cuda(); }
+CudaEvent::~CudaEvent() = default;
+CudaEvent::CudaEvent(CudaEvent&&) noexcept = default;
+CudaEvent& CudaEvent::operator=(CudaEvent&&) noexcept = default;
+void CudaEvent::record(const CudaStream&) { no_cuda(); }
+void CudaEvent::wait_on(const CudaStream&) const { no_cuda(); }
+void CudaEvent::synchronize() const { no_cuda(); }
+bool CudaEvent::done() const { no_cuda(); }
+float CudaEvent::elapsed_ms_since(const CudaEvent&) const { no_cuda(); }
 int cuda_device_count(std::string* why) noexcept {
   if (why) *why = "CPU-only build";
   return 0;

@@ -1,5 +1,6 @@
 #include "cuframe/op_chain.hpp"
 
+#include <algorithm>
 #include <optional>
 
 #include "cuframe/error.hpp"
@@ -50,6 +51,20 @@ FrameLayout layout_after(const std::vector<Op>& ops, const FrameLayout& input) {
   FrameLayout l = input;
   for (const Op& op : ops) l = step_layout(op, l);
   return l;
+}
+
+std::size_t planned_chain_bytes(const std::vector<Op>& ops, const FrameLayout& input, int capacity) {
+  layout_after(ops, input);  // the same refusals
+  const std::size_t n = static_cast<std::size_t>(std::max(capacity, 0));
+  std::size_t bytes = 0;
+  FrameLayout l = input;
+  for (const Op& op : ops) {
+    const FrameLayout next = step_layout(op, l);
+    if (!in_place(op)) bytes += next.frame_stride * n;
+    if (op.kind == OpKind::Blur) bytes += 4 * l.frame_stride * n;  // float samples: at most 4x the frame
+    l = next;
+  }
+  return bytes;
 }
 
 struct OpChain::Impl {

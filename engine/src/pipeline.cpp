@@ -12,6 +12,7 @@
 #include <optional>
 #include <thread>
 
+#include "cuframe/cuda_stream.hpp"
 #include "cuframe/error.hpp"
 #include "cuframe/log.hpp"
 #include "cuframe/op_chain.hpp"
@@ -74,11 +75,21 @@ class BoundedQueue {
 
 // One chunk in flight: its decoded frames, its op chain buffers and, where the encoder
 // needs the frames in the other memory, a staging batch.
+// Note [Pipeline events]: on the GPU path the stages hand a slot over with CUDA events,
+// not by waiting on the host: the ops stage records `ops_done` after queueing its kernels,
+// and the encode stage's stream waits for it on the device before NVENC (or the copy to
+// host memory for a CPU encoder) reads the frames. The encode stage records `released`
+// once its reads are queued; the decode stage waits for that event before the decoder
+// writes into the slot again. The host waits only where a CPU library reads GPU results
+// (the copy into pinned memory for libavcodec) and where a slot is reused.
 struct Slot {
   FrameBatch decoded;
   std::optional<OpChain> chain;
   std::optional<FrameBatch> staging;
   FrameBatch* result = nullptr;
+  int64_t chunk = 0;  // decode order
+  std::optional<CudaEvent> ops_begin, ops_done, released;  // GPU path only
+  bool release_pending = false;
 };
 
 class Failure {
@@ -121,8 +132,30 @@ struct Run {
   std::mutex latency_lock;
   std::map<int64_t, Clock::time_point> read_at;
   std::optional<CudaStream> ops_stream, encode_stream;
+  // Note [Pipeline trace].
+  std::mutex trace_lock;
+  std::optional<CudaEvent> gpu_origin;  // recorded when the GPU streams start
+  double gpu_origin_s = 0.0;            // host time of gpu_origin
 
   Run(const InputSource& in, const TranscodeOptions& o, Muxer& m) : input(in), options(o), mux(m) {}
+
+  void span(const char* stage, int64_t chunk, int frames, Clock::time_point t0) {
+    if (!options.trace) return;
+    const double a = std::chrono::duration<double>(t0 - start).count();
+    const double b = since(start);
+    std::lock_guard<std::mutex> hold(trace_lock);
+    stats.timeline.push_back({stage, chunk, frames, a, b});
+  }
+
+  // The device-side span of a slot's ops (Note [Pipeline trace]); its events are done.
+  void gpu_span(const Slot& slot, int frames) {
+    if (!options.trace || !gpu_origin || !slot.ops_begin) return;
+    slot.ops_done->synchronize();
+    const double a = gpu_origin_s + slot.ops_begin->elapsed_ms_since(*gpu_origin) / 1000.0;
+    const double b = gpu_origin_s + slot.ops_done->elapsed_ms_since(*gpu_origin) / 1000.0;
+    std::lock_guard<std::mutex> hold(trace_lock);
+    stats.timeline.push_back({"ops (gpu)", slot.chunk, frames, a, b});
+  }
 
   bool live() const { return options.mode == PipelineMode::Live; }
   bool cancelled() const { return options.cancel && options.cancel->load(); }
@@ -220,11 +253,13 @@ struct Run {
     mux.begin();
   }
 
-  // The encoder's input for a chunk: the ops' result, staged into the encoder's memory.
+  // The encoder's input for a chunk: the ops' result, staged into the encoder's memory
+  // (Note [Pipeline events]).
   const FrameBatch& encoder_input(Slot& s) {
     FrameBatch& r = *s.result;
     const bool wants_device = encoder->backend() == EncoderBackend::Nvenc;
     const bool on_device = r.memory() == MemoryKind::Device;
+    if (s.ops_done && encode_stream) s.ops_done->wait_on(*encode_stream);
     if (wants_device == on_device) return r;
     if (!s.staging)
       s.staging.emplace(r.layout(), r.capacity(), wants_device ? MemoryKind::Device : MemoryKind::Pinned,
@@ -274,6 +309,11 @@ struct Run {
     fix_timestamps(r);
     const FrameBatch& in = encoder_input(s);
     encoder->send(in, encode_stream ? &*encode_stream : nullptr);
+    if (s.released) {
+      s.released->record(*encode_stream);
+      s.release_pending = true;
+    }
+    gpu_span(s, r.size());
     write_packets();
     encoded += r.size();
     if (options.progress) options.progress({encoded, total, since(start)});
@@ -289,23 +329,46 @@ struct Run {
     if (frame_memory == MemoryKind::Device || encoder->backend() == EncoderBackend::Nvenc) {
       ops_stream.emplace(options.decode.device);
       encode_stream.emplace(options.decode.device);
+      if (options.trace) {
+        // One wait at the start puts the device's clock on the host's (Note [Pipeline trace]).
+        gpu_origin.emplace(options.decode.device, /*timing=*/true);
+        gpu_origin->record(*ops_stream);
+        gpu_origin->synchronize();
+        gpu_origin_s = since(start);
+      }
     }
+  }
+
+  void make_events(Slot& s) const {
+    if (!ops_stream) return;
+    const int device = options.decode.device;
+    s.ops_done.emplace(device, options.trace);
+    s.released.emplace(device);
+    if (options.trace) s.ops_begin.emplace(device, true);
+  }
+
+  int64_t budget() const {
+    return options.limits.memory_budget_bytes > 0 ? options.limits.memory_budget_bytes
+                                                  : default_memory_budget(frame_memory, options.decode.device);
   }
 
   // ------------------------------------------------------------------ stream / live
   void run_stream() {
     open_input();
     const FrameLayout decoded = decoder->layout();
+    const int chunk = live() ? 1 : options.chunk;
+    const int ring = std::max(2, options.ring);
+    plan_transcode(options, decoded, total, budget());  // refusals before the output exists
     plan_output(decoded, demux->video());
     open_encoder_and_output(demux->video(), &*demux, options.copy_audio);
     make_streams();
-    const int chunk = live() ? 1 : options.chunk;
-    const int ring = std::max(2, options.ring);
     std::vector<Slot> slots(static_cast<size_t>(ring));
     for (Slot& s : slots) {
       s.decoded = FrameBatch(decoded, chunk, frame_memory, options.decode.device);
       if (!options.ops.empty()) s.chain.emplace(options.ops, decoded, chunk, frame_memory, options.decode.device);
+      make_events(s);
     }
+    int64_t next_chunk = 0;
     BoundedQueue<Slot*> free_q(slots.size()), ops_q(slots.size()), enc_q(slots.size());
     for (Slot& s : slots) free_q.push(&s);
     Failure failure;
@@ -325,6 +388,10 @@ struct Run {
           }
           std::optional<Slot*> s = free_q.pop();
           if (!s) break;
+          if ((*s)->release_pending) {
+            (*s)->released->synchronize();  // the encoder's reads of this slot (Note [Pipeline events])
+            (*s)->release_pending = false;
+          }
           const auto t0 = Clock::now();
           FrameBatch& b = (*s)->decoded;
           b.resize(0);
@@ -340,6 +407,8 @@ struct Run {
           drain_audio();
           st_dec.busy_s += since(t0);
           if (b.size() == 0) break;
+          (*s)->chunk = next_chunk++;
+          span("decode", (*s)->chunk, b.size(), t0);
           ++st_dec.chunks;
           if (!ops_q.push(*s)) break;
         }
@@ -358,9 +427,11 @@ struct Run {
           if (!s) break;
           const auto t0 = Clock::now();
           Slot& slot = **s;
+          if (slot.ops_begin) slot.ops_begin->record(*ops_stream);
           slot.result = slot.chain ? &slot.chain->run(slot.decoded, ops_stream ? &*ops_stream : nullptr)
                                    : &slot.decoded;
-          if (ops_stream) ops_stream->synchronize();  // hand-off to the encode thread (Note [Pipeline stages])
+          if (slot.ops_done) slot.ops_done->record(*ops_stream);  // the hand-off (Note [Pipeline events])
+          span("ops", slot.chunk, slot.decoded.size(), t0);
           st_ops.busy_s += since(t0);
           ++st_ops.chunks;
           if (!enc_q.push(*s)) break;
@@ -380,6 +451,7 @@ struct Run {
         const auto t0 = Clock::now();
         encode(**s);
         sample_memory();
+        span("encode", (*s)->chunk, (*s)->result->size(), t0);
         st_enc.busy_s += since(t0);
         ++st_enc.chunks;
         if (!free_q.push(*s)) break;
@@ -408,6 +480,7 @@ struct Run {
     const auto t_dec = Clock::now();
     ResidentClip clip = ResidentClip::load(input, ro);
     const double dec_s = since(t_dec);
+    span("decode", 0, static_cast<int>(clip.size()), t_dec);
     stats.decoder = clip.decoder_description();
     if (clip.size() == 0) throw Error(Errc::InvalidData, input.name(), "the video stream has no decodable frame");
     FrameBatch& frames = clip.frames();
@@ -426,6 +499,7 @@ struct Run {
       d.keep_audio = true;
       audio_source.emplace(input, d);
     }
+    plan_transcode(options, frames.layout(), clip.size(), budget() - static_cast<int64_t>(clip.bytes()));
     plan_output(frames.layout(), clip.info().video);
     open_encoder_and_output(clip.info().video, audio_source ? &*audio_source : nullptr, has_audio);
     make_streams();
@@ -438,6 +512,7 @@ struct Run {
       if (ops_stream) ops_stream->synchronize();
     }
     const double ops_s = since(t_ops);
+    if (chain) span("ops", 0, static_cast<int>(result->size()), t_ops);
     sample_memory();
     const auto t_enc = Clock::now();
     const int chunk = std::max(1, options.chunk);
@@ -451,7 +526,10 @@ struct Run {
       view.color = result->color;
       view.time_base = result->time_base;
       slot.result = &view;
+      slot.chunk = i / chunk;
+      const auto t0 = Clock::now();
       encode(slot);
+      span("encode", slot.chunk, view.size(), t0);
       if (audio_source) {
         // Audio up to the video written so far keeps the muxer's interleaving queue short.
         while (audio_source->read(packet)) {
@@ -474,11 +552,65 @@ struct Run {
   }
 };
 
-TranscodeStats run_pipeline(const InputSource& input, Muxer& mux, const TranscodeOptions& options) {
+}  // namespace
+
+int64_t stream_memory_needed(const std::vector<Op>& ops, const FrameLayout& decoded, int chunk, int ring) {
+  const auto c = static_cast<int64_t>(std::max(chunk, 1));
+  const int64_t per_slot = static_cast<int64_t>(decoded.frame_stride) * c +
+                           static_cast<int64_t>(planned_chain_bytes(ops, decoded, static_cast<int>(c)));
+  return per_slot * std::max(ring, 2);
+}
+
+namespace {
+void check_chunk_and_ring(const TranscodeOptions& options) {
   if (options.chunk < 1 || options.chunk > 4096)
     throw Error(Errc::InvalidArgument, "--chunk " + std::to_string(options.chunk), "chunk size must be 1..4096 frames");
   if (options.ring < 1 || options.ring > 64)
     throw Error(Errc::InvalidArgument, "ring " + std::to_string(options.ring), "ring depth must be 1..64 chunks");
+}
+}  // namespace
+
+TranscodePlan plan_transcode(const TranscodeOptions& options, const FrameLayout& decoded, int64_t frames,
+                             int64_t budget_bytes) {
+  check_chunk_and_ring(options);
+  TranscodePlan plan;
+  plan.output = layout_after(options.ops, decoded);
+  const Limits& lim = options.limits;
+  const FrameLayout& o = plan.output;
+  const int64_t pixels = int64_t{o.width} * o.height;
+  if (o.width > lim.max_width || o.height > lim.max_height || pixels > lim.max_pixels)
+    throw Error(Errc::LimitExceeded, "--ops",
+                "the ops make " + std::to_string(o.width) + "x" + std::to_string(o.height) +
+                    " frames, over the limits (max_width " + std::to_string(lim.max_width) + ", max_height " +
+                    std::to_string(lim.max_height) + ", max_pixels " + std::to_string(lim.max_pixels) + ")");
+  const auto mib = [](int64_t b) { return std::to_string((std::max<int64_t>(b, 0) + (1 << 20) - 1) >> 20) + " MiB"; };
+  if (options.mode == PipelineMode::Resident) {
+    const int capacity = static_cast<int>(std::clamp<int64_t>(frames, 1, lim.max_resident_frames));
+    plan.frame_bytes = static_cast<int64_t>(planned_chain_bytes(options.ops, decoded, capacity));
+    if (plan.frame_bytes > budget_bytes)
+      throw Error(Errc::LimitExceeded, "--ops",
+                  "resident mode needs " + mib(plan.frame_bytes) + " for the ops' buffers of all " +
+                      std::to_string(capacity) + " frames beside the clip, more than the " + mib(budget_bytes) +
+                      " left of the memory budget: use --mode stream");
+    return plan;
+  }
+  const int chunk = options.mode == PipelineMode::Live ? 1 : options.chunk;
+  const int ring = std::max(2, options.ring);
+  plan.frame_bytes = stream_memory_needed(options.ops, decoded, chunk, ring);
+  if (plan.frame_bytes > budget_bytes)
+    throw Error(Errc::LimitExceeded, "--chunk " + std::to_string(chunk),
+                "stream mode needs " + mib(plan.frame_bytes) + " for its ring of " + std::to_string(ring) + " chunks of " +
+                    std::to_string(chunk) + " frames of " + std::to_string(decoded.width) + "x" +
+                    std::to_string(decoded.height) + " " + to_string(decoded.format) +
+                    " (with the ops' buffers), more than the memory budget of " + mib(budget_bytes) +
+                    ": use a smaller --chunk");
+  return plan;
+}
+
+namespace {
+
+TranscodeStats run_pipeline(const InputSource& input, Muxer& mux, const TranscodeOptions& options) {
+  check_chunk_and_ring(options);
   Run run(input, options, mux);
   if (options.mode == PipelineMode::Resident) {
     run.run_resident();

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "options.hpp"
 #include "cuframe/cuframe.hpp"
 
 namespace cuframe::cli {
@@ -33,18 +34,6 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-Backend backend_of(const std::string& d, int* ordinal) {
-  *ordinal = 0;
-  if (d == "auto") return Backend::Auto;
-  if (d == "cpu") return Backend::Cpu;
-  if (d == "cuda") return Backend::Nvdec;
-  if (d.rfind("cuda:", 0) == 0) {
-    *ordinal = std::atoi(d.c_str() + 5);
-    return Backend::Nvdec;
-  }
-  throw Error(Errc::InvalidArgument, "", "--device must be auto, cpu, cuda or cuda:N (got '" + d + "')");
-}
-
 }  // namespace
 
 Runner add_bench(CLI::App& app) {
@@ -59,8 +48,9 @@ Runner add_bench(CLI::App& app) {
   sub->add_option("--frames", a->frames, "Frames per ops batch")->check(CLI::Range(1, 1024));
   sub->add_flag("--json", a->json, "Print JSON instead of a table");
   return [a]() {
-    int ordinal = 0;
-    const Backend backend = backend_of(a->device, &ordinal);
+    const DeviceChoice device = parse_device(a->device);
+    const Backend backend = device.backend;
+    const int ordinal = device.ordinal;
     std::vector<double> fps;
     int64_t frames = 0;
     std::string engine;

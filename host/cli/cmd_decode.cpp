@@ -11,6 +11,7 @@
 #include "cuframe/kernels/color.hpp"
 #include "cuframe/output_file.hpp"
 #include "interrupt.hpp"
+#include "options.hpp"
 #include "progress.hpp"
 
 namespace cuframe::cli {
@@ -29,18 +30,6 @@ struct DecodeArgs {
   int batch = 16;
   bool conceal = false;
 };
-
-Backend parse_device(const std::string& d, int* ordinal) {
-  *ordinal = 0;
-  if (d == "auto") return Backend::Auto;
-  if (d == "cpu") return Backend::Cpu;
-  if (d == "cuda") return Backend::Nvdec;
-  if (d.rfind("cuda:", 0) == 0) {
-    *ordinal = std::stoi(d.substr(5));
-    return Backend::Nvdec;
-  }
-  throw Error(Errc::InvalidArgument, "", "--device must be auto, cpu, cuda or cuda:N (got '" + d + "')");
-}
 
 // Writes frame i of `batch` packed (no pitch), plane after plane.
 void write_packed(OutputFile& out, const FrameBatch& batch, int i, std::vector<std::byte>& staging) {
@@ -77,9 +66,9 @@ Runner add_decode(CLI::App& app) {
                 "Skip packets that fail to decode (as the ffmpeg program does) instead of failing");
   return [a]() {
     ReaderOptions ro;
-    int ordinal = 0;
-    ro.decode.backend = parse_device(a->device, &ordinal);
-    ro.decode.device = ordinal;
+    const DeviceChoice device = parse_device(a->device);
+    ro.decode.backend = device.backend;
+    ro.decode.device = device.ordinal;
     ro.decode.conceal_errors = a->conceal;
     ro.batch_frames = a->batch;
     VideoReader reader(InputSource::file(a->file), ro);

@@ -2,6 +2,7 @@
 //           or: cuframe transcode --manifest JOBS [--jobs N] ...
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -14,109 +15,12 @@
 #include "commands.hpp"
 #include "cuframe/cuframe.hpp"
 #include "interrupt.hpp"
+#include "options.hpp"
 #include "progress.hpp"
 
 namespace cuframe::cli {
 
 namespace {
-
-struct TranscodeArgs {
-  std::string in, out;
-  std::string codec = "h264";
-  std::string ops;
-  int qp = -1;
-  int crf = -1;
-  std::string bitrate, maxrate;
-  bool cbr = false;
-  std::string preset, tune;
-  int gop = -1;
-  int bframes = -1;
-  std::string device = "auto";
-  std::string encoder = "auto";
-  std::string mode = "stream";
-  int chunk = 32;
-  std::string format;
-  bool no_audio = false;
-  std::string manifest;
-  int jobs = 1;
-  std::string stats_json;
-  int threads = 0;
-};
-
-int64_t parse_rate(const std::string& s, const char* option) {
-  if (s.empty()) return 0;
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  double scale = 1;
-  const std::string unit = end ? std::string(end) : "";
-  if (unit == "k" || unit == "K") scale = 1e3;
-  else if (unit == "M" || unit == "m") scale = 1e6;
-  else if (unit == "G" || unit == "g") scale = 1e9;
-  else if (!unit.empty()) scale = -1;
-  if (end == s.c_str() || scale < 0 || !(v > 0) || !std::isfinite(v))
-    throw Error(Errc::InvalidArgument, "", std::string(option) + " must be a positive rate like 5M or 800k (got '" + s + "')");
-  const double bits = v * scale;
-  if (bits > 9e15) throw Error(Errc::InvalidArgument, "", std::string(option) + " is absurdly large ('" + s + "')");
-  return static_cast<int64_t>(bits);
-}
-
-Backend parse_device(const std::string& d, int* ordinal) {
-  *ordinal = 0;
-  if (d == "auto") return Backend::Auto;
-  if (d == "cpu") return Backend::Cpu;
-  if (d == "cuda") return Backend::Nvdec;
-  if (d.rfind("cuda:", 0) == 0) {
-    try {
-      *ordinal = std::stoi(d.substr(5));
-    } catch (const std::exception&) {
-      *ordinal = -1;
-    }
-    if (*ordinal >= 0) return Backend::Nvdec;
-  }
-  throw Error(Errc::InvalidArgument, "", "--device must be auto, cpu, cuda or cuda:N (got '" + d + "')");
-}
-
-TranscodeOptions make_options(const TranscodeArgs& a) {
-  TranscodeOptions o;
-  o.ops = parse_ops(a.ops);
-  o.mode = a.mode == "resident" ? PipelineMode::Resident : a.mode == "live" ? PipelineMode::Live : PipelineMode::Stream;
-  o.chunk = a.chunk;
-  int ordinal = 0;
-  o.decode.backend = parse_device(a.device, &ordinal);
-  o.decode.device = ordinal;
-  o.decode.threads = a.threads;
-  EncodeOptions& e = o.encode;
-  e.codec = a.codec == "hevc" ? Codec::HEVC : a.codec == "av1" ? Codec::AV1 : Codec::H264;
-  e.device = ordinal;
-  e.backend = a.encoder == "cpu" ? EncoderBackend::Cpu : a.encoder == "nvenc" ? EncoderBackend::Nvenc : EncoderBackend::Auto;
-  // --device cpu keeps everything on the CPU, the encoder included.
-  if (a.device == "cpu" && a.encoder == "auto") e.backend = EncoderBackend::Cpu;
-  const int modes = (a.qp >= 0) + (a.crf >= 0) + (!a.bitrate.empty());
-  if (modes > 1) throw Error(Errc::InvalidArgument, "", "--qp, --crf and --bitrate are alternatives: give one");
-  if (a.cbr && a.bitrate.empty()) throw Error(Errc::InvalidArgument, "", "--cbr needs --bitrate");
-  if (!a.maxrate.empty() && a.bitrate.empty()) throw Error(Errc::InvalidArgument, "", "--maxrate needs --bitrate");
-  if (a.qp >= 0) {
-    e.rate_control = RateControl::ConstQp;
-    e.qp = a.qp;
-  } else if (a.crf >= 0) {
-    e.rate_control = RateControl::Crf;
-    e.quality = a.crf;
-  } else if (!a.bitrate.empty()) {
-    e.rate_control = a.cbr ? RateControl::Cbr : RateControl::Vbr;
-    e.bitrate = parse_rate(a.bitrate, "--bitrate");
-    e.max_bitrate = parse_rate(a.maxrate, "--maxrate");
-  }
-  e.preset = a.preset;
-  e.tune = a.tune;
-  e.gop = a.gop;
-  e.b_frames = a.bframes;
-  e.threads = a.threads;
-  if (!a.format.empty()) o.mux.format = parse_container(a.format);
-  o.copy_audio = !a.no_audio;
-  o.cancel = &interrupt_flag();
-  o.notice = [](const std::string& s) { std::fprintf(stderr, "cuframe: %s\n", s.c_str()); };
-  return o;
-}
 
 nlohmann::json stats_json(const std::string& in, const std::string& out, const TranscodeStats& s) {
   nlohmann::json j;
@@ -146,6 +50,31 @@ nlohmann::json stats_json(const std::string& in, const std::string& out, const T
                        {"max", l.back()}};
   }
   return j;
+}
+
+// Note [Pipeline trace] as a Chrome trace (the JSON object format): one track per stage,
+// one complete event ("ph": "X") per chunk, times in microseconds.
+void write_trace(const std::string& path, const std::string& in, const TranscodeStats& s) {
+  nlohmann::json events = nlohmann::json::array();
+  const std::vector<std::string> tracks = {"decode", "ops", "ops (gpu)", "encode"};
+  for (size_t t = 0; t < tracks.size(); ++t)
+    events.push_back({{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", t + 1}, {"args", {{"name", tracks[t]}}}});
+  events.push_back({{"name", "process_name"}, {"ph", "M"}, {"pid", 1}, {"args", {{"name", "cuframe transcode " + in}}}});
+  for (const StageSpan& sp : s.timeline) {
+    const auto track = std::find(tracks.begin(), tracks.end(), sp.stage);
+    events.push_back({{"name", sp.stage + " chunk " + std::to_string(sp.chunk)},
+                      {"cat", sp.stage},
+                      {"ph", "X"},
+                      {"pid", 1},
+                      {"tid", (track - tracks.begin()) + 1},
+                      {"ts", sp.start_s * 1e6},
+                      {"dur", std::max(0.0, sp.end_s - sp.start_s) * 1e6},
+                      {"args", {{"chunk", sp.chunk}, {"frames", sp.frames}}}});
+  }
+  std::ofstream f(path);
+  if (!f) throw Error(Errc::Io, path, "cannot write the trace");
+  f << nlohmann::json{{"traceEvents", events}, {"displayTimeUnit", "ms"}}.dump() << "\n";
+  if (!f) throw Error(Errc::Io, path, "cannot write the trace");
 }
 
 void summary(const std::string& in, const std::string& out, const TranscodeStats& s) {
@@ -237,38 +166,16 @@ int run_manifest(const TranscodeArgs& a, const TranscodeOptions& o) {
 Runner add_transcode(CLI::App& app) {
   auto a = std::make_shared<TranscodeArgs>();
   CLI::App* sub = app.add_subcommand("transcode", "Decode, apply ops and encode a video (or a manifest of jobs)");
-  sub->add_option("IN", a->in, "Input file, or - for stdin");
-  sub->add_option("OUT", a->out, "Output file, or - for stdout (needs --format)");
-  sub->add_option("--codec", a->codec, "h264|hevc|av1")->check(CLI::IsMember({"h264", "hevc", "av1"}));
-  sub->add_option("--ops", a->ops, "Comma list: resize=WxH, crop=X:Y:W:H, gray, blur=S, flip=h|v, rotate=D, brightness=B, contrast=C");
-  sub->add_option("--qp", a->qp, "Constant quantiser")->check(CLI::Range(0, 63));
-  sub->add_option("--crf", a->crf, "Constant quality (crf for x264/x265/SVT-AV1, cq for NVENC)")->check(CLI::Range(0, 63));
-  sub->add_option("--bitrate", a->bitrate, "Target bitrate, e.g. 5M (VBR; CBR with --cbr)");
-  sub->add_option("--maxrate", a->maxrate, "Maximum bitrate for VBR, e.g. 8M");
-  sub->add_flag("--cbr", a->cbr, "Constant bitrate (with --bitrate)");
-  sub->add_option("--preset", a->preset, "Encoder preset (x264/x265: ultrafast..placebo; NVENC: p1..p7; SVT-AV1: 0..13)");
-  sub->add_option("--tune", a->tune, "Encoder tune (x264/x265 tunes; NVENC: hq, ll, ull, lossless)");
-  sub->add_option("--gop", a->gop, "Keyframe interval in frames")->check(CLI::Range(0, 100000));
-  sub->add_option("--bframes", a->bframes, "B-frames (0 disables)")->check(CLI::Range(0, 16));
-  sub->add_option("--device", a->device, "auto|cpu|cuda[:N]");
-  sub->add_option("--encoder", a->encoder, "auto|cpu|nvenc (auto: NVENC when the GPU has it, else libavcodec)")
-      ->check(CLI::IsMember({"auto", "cpu", "nvenc"}));
-  sub->add_option("--mode", a->mode, "stream (bounded memory), resident (whole video in memory), live (frame by frame)")
-      ->check(CLI::IsMember({"stream", "resident", "live"}));
-  sub->add_option("--chunk", a->chunk, "Frames per chunk (stream mode)")->check(CLI::Range(1, 4096));
-  sub->add_option("--format", a->format, "mp4|mkv|ts|h264|hevc (default: from OUT's extension)")
-      ->check(CLI::IsMember({"mp4", "mkv", "ts", "h264", "hevc"}));
-  sub->add_flag("--no-audio", a->no_audio, "Do not copy the audio streams");
-  sub->add_option("--threads", a->threads, "Decoder/encoder threads for libavcodec (0: automatic)")->check(CLI::Range(0, 256));
-  sub->add_option("--manifest", a->manifest, "File of jobs, one 'INPUT<TAB>OUTPUT' per line (instead of IN OUT)");
-  sub->add_option("--jobs", a->jobs, "Jobs of the manifest run at once")->check(CLI::Range(1, 64));
-  sub->add_option("--stats-json", a->stats_json, "Write timings, memory peaks and latency as JSON to this file");
+  add_transcode_options(*sub, *a);
   return [a]() {
     install_interrupt_handler();
-    TranscodeOptions o = make_options(*a);
+    TranscodeOptions o = make_transcode_options(*a);
+    o.cancel = &interrupt_flag();
+    o.notice = [](const std::string& s) { std::fprintf(stderr, "cuframe: %s\n", s.c_str()); };
     if (!a->manifest.empty()) {
       if (!a->in.empty() || !a->out.empty())
         throw Error(Errc::InvalidArgument, "", "give either IN OUT or --manifest, not both");
+      if (!a->trace.empty()) throw Error(Errc::InvalidArgument, "", "--trace records one transcode: give IN OUT, not --manifest");
       return run_manifest(*a, o);
     }
     if (a->in.empty() || a->out.empty()) throw Error(Errc::InvalidArgument, "", "transcode needs IN and OUT (or --manifest)");
@@ -287,6 +194,7 @@ Runner add_transcode(CLI::App& app) {
       if (!f) throw Error(Errc::Io, a->stats_json, "cannot write the statistics");
       f << stats_json(a->in, a->out, s).dump(2) << "\n";
     }
+    if (!a->trace.empty()) write_trace(a->trace, a->in, s);
     if (s.interrupted) {
       std::fprintf(stderr, "cuframe: interrupted: %lld frames written to %s (a complete, shorter file)\n",
                    static_cast<long long>(s.frames), a->out.c_str());

@@ -2,7 +2,13 @@
 // crash, no exception) and say why; with a GPU, the answers must be real.
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <vector>
+
+#include "cuframe/cuda_stream.hpp"
 #include "cuframe/device.hpp"
+#include "cuframe/error.hpp"
+#include "cuframe/frame.hpp"
 #include "support/gpu.hpp"
 
 namespace cuframe {
@@ -66,6 +72,42 @@ TEST(Driver, QueryOfAMissingGpuIsAnAnswerNotACrash) {
   const CodecCapsReport caps = query_codec_caps(4096);
   EXPECT_FALSE(caps.decode_problem.empty());
   EXPECT_TRUE(caps.decode.empty());
+}
+
+// An event hands work from one stream to another without the host waiting: a fill on
+// stream A, then (on B, after B waits for A's event) a copy of what A wrote. The copy
+// sees the fill whatever the streams' timing. Timing events measure forward time.
+TEST(CudaEvents, HandOffBetweenStreamsAndTime) {
+  CUFRAME_GPU_TEST();
+  CudaStream a(0), b(0);
+  const std::size_t n = 64u << 20;  // large enough that the fill is still running when B is queued
+  FrameBatch src(make_layout(PixelFormat::Gray8, 8192, 8192), 1, MemoryKind::Device);
+  FrameBatch dst(src.layout(), 1, MemoryKind::Device);
+  std::vector<std::byte> host(n);
+  CudaEvent start(0, true), filled(0, true);
+  start.record(a);
+  a.fill_async(src.data(), 0x5a, n);
+  filled.record(a);
+  filled.wait_on(b);
+  b.copy_async(dst.data(), src.data(), n);
+  b.copy_async(host.data(), dst.data(), n);
+  b.synchronize();
+  EXPECT_TRUE(filled.done());
+  std::size_t wrong = 0;
+  for (std::byte v : host) wrong += v != std::byte{0x5a};
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_GE(filled.elapsed_ms_since(start), 0.0f);
+}
+
+TEST(CudaEvents, CpuOnlyOrNoGpuIsAClearError) {
+  std::string why;
+  if (test::gpu_usable(&why)) GTEST_SKIP() << "a GPU is usable: CudaEvents.HandOffBetweenStreamsAndTime covers it";
+  try {
+    CudaEvent e(0);
+    FAIL() << "an event was created without a usable GPU";
+  } catch (const Error& e) {
+    EXPECT_FALSE(std::string(e.what()).empty());
+  }
 }
 
 }  // namespace cuframe

@@ -50,6 +50,27 @@ TEST(Cli, UsageErrorsExit2) {
   EXPECT_EQ(cuframe({"no-such-command"}).exit_code, 2);
 }
 
+// Found while writing fuzz_options (docs/RELIABILITY.md): `--device cuda:x` and an ordinal
+// past int's range threw std::invalid_argument / std::out_of_range out of std::stoi, which
+// ended as "internal error" with exit 1; `bench` took negative ordinals. Every subcommand
+// now shares one strict parser: a usage error, exit 2, saying what is accepted.
+TEST(Cli, BadDeviceIsAUsageError) {
+  const std::string in = test::sample("testsrc2.mp4").string();
+  const std::string out = (test::temp_dir() / "dev.mp4").string();
+  for (const std::string d : {"cuda:x", "cuda:99999999999", "cuda:-5", "cuda:256", "cuda:", "gpu", "CUDA"}) {
+    for (const std::vector<std::string>& cmd :
+         {std::vector<std::string>{"decode", in, "-o", "/dev/null", "--device", d},
+          std::vector<std::string>{"transcode", in, out, "--device", d},
+          std::vector<std::string>{"bench", "decode", in, "--device", d, "--repeat", "1"}}) {
+      const ProcessResult r = cuframe(cmd);
+      EXPECT_EQ(r.exit_code, 2) << cmd[0] << " --device " << d << ": " << r.err;
+      EXPECT_NE(r.last_err_line().find("--device must be auto, cpu, cuda or cuda:N"), std::string::npos) << r.err;
+      EXPECT_EQ(r.err.find("internal error"), std::string::npos) << r.err;
+    }
+  }
+  EXPECT_FALSE(fs::exists(out));
+}
+
 TEST(Cli, ProbeJsonIsOneObject) {
   const ProcessResult r = cuframe({"probe", "--json", test::sample("bt601_full_range.mp4").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -416,6 +417,67 @@ TEST(Modes, ResidentRefusesWhatDoesNotFit) {
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->code(), Errc::LimitExceeded) << e->what();
   EXPECT_FALSE(fs::exists(out));
+}
+
+// Note [Pipeline trace]: one span per chunk and stage, in causal order (a chunk is decoded,
+// then its ops run, then it is encoded), and the stages of different chunks overlapping
+// in time — the ring at work. (GPU spans come on the GPU path; see gpu-check.sh.)
+TEST(Modes, TraceShowsEveryChunkAndTheStagesOverlapping) {
+  const fs::path in = test::sample("testsrc2.mp4");  // 60 frames, 1280x720
+  TranscodeOptions o;
+  o.encode.backend = EncoderBackend::Cpu;
+  o.ops = parse_ops("resize=640x360,blur=1");
+  o.chunk = 4;
+  o.trace = true;
+  const TranscodeStats st = transcode(InputSource::file(in.string()), (out_dir() / "trace.mkv").string(), o);
+  ASSERT_EQ(st.frames, 60);
+  std::map<std::string, std::map<int64_t, StageSpan>> by_stage;
+  for (const StageSpan& sp : st.timeline) {
+    EXPECT_LE(sp.start_s, sp.end_s) << sp.stage << " " << sp.chunk;
+    EXPECT_TRUE(by_stage[sp.stage].emplace(sp.chunk, sp).second) << "two spans for " << sp.stage << " chunk " << sp.chunk;
+  }
+  ASSERT_EQ(by_stage.size(), 3u) << "decode, ops and encode on the CPU path";
+  for (const char* stage : {"decode", "ops", "encode"}) ASSERT_EQ(by_stage[stage].size(), 15u) << stage;
+  int frames = 0;
+  int overlaps = 0;
+  for (int64_t k = 0; k < 15; ++k) {
+    const StageSpan& d = by_stage["decode"][k];
+    const StageSpan& p = by_stage["ops"][k];
+    const StageSpan& e = by_stage["encode"][k];
+    frames += e.frames;
+    EXPECT_LE(d.end_s, p.start_s) << "chunk " << k << ": ops before its decode finished";
+    EXPECT_LE(p.end_s, e.start_s) << "chunk " << k << ": encode before its ops finished";
+    for (int64_t j = k + 1; j < 15; ++j) {
+      const StageSpan& later = by_stage["decode"][j];
+      overlaps += later.start_s < e.end_s && e.start_s < later.end_s;
+      const StageSpan& later_ops = by_stage["ops"][j];
+      overlaps += later_ops.start_s < e.end_s && e.start_s < later_ops.end_s;
+    }
+  }
+  EXPECT_EQ(frames, 60);
+  EXPECT_GT(overlaps, 0) << "no decode or ops of a later chunk ran while an earlier one was encoded";
+  RecordProperty("overlapping_span_pairs", overlaps);
+}
+
+TEST(Modes, TraceFileIsChromeTraceJson) {
+  const fs::path trace = out_dir() / "trace.json";
+  const ProcessResult r = cli({"transcode", test::sample("testsrc2.mp4").string(), (out_dir() / "t.mp4").string(),
+                               "--ops", "gray", "--chunk", "16", "--trace", trace.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream f(trace);
+  const nlohmann::json j = nlohmann::json::parse(f);
+  std::map<std::string, int> spans;
+  for (const auto& e : j.at("traceEvents"))
+    if (e.at("ph") == "X") {
+      ++spans[e.at("cat").get<std::string>()];
+      EXPECT_GE(e.at("dur").get<double>(), 0.0);
+    }
+  EXPECT_EQ(spans["decode"], 4);  // 60 frames in chunks of 16
+  EXPECT_EQ(spans["ops"], 4);
+  EXPECT_EQ(spans["encode"], 4);
+  const ProcessResult m = cli({"transcode", "--manifest", trace.string(), "--trace", trace.string()});
+  EXPECT_EQ(m.exit_code, 2) << "a usage error";
+  EXPECT_NE(m.last_err_line().find("--trace"), std::string::npos) << m.err;
 }
 
 // Live: MPEG-TS through a pipe, frame by frame, zero-latency encoder, latency reported.

@@ -38,6 +38,38 @@ class CudaStream {
   int device_ = 0;
 };
 
+/// A CUDA event, for handing work between streams and for GPU-side timing, without CUDA
+/// headers. Created on `device` with timing disabled unless `timing` is true (timing
+/// events cost a little more to record). Move-only; in a CPU-only build, or without a
+/// usable GPU, construction throws cuframe::Error.
+class CudaEvent {
+ public:
+  explicit CudaEvent(int device = 0, bool timing = false);
+  ~CudaEvent();
+  CudaEvent(CudaEvent&&) noexcept;
+  CudaEvent& operator=(CudaEvent&&) noexcept;
+  CudaEvent(const CudaEvent&) = delete;
+  CudaEvent& operator=(const CudaEvent&) = delete;
+
+  /// Captures the work queued on `stream` so far (cudaEventRecord). Does not synchronise.
+  void record(const CudaStream& stream);
+  /// Makes `stream` wait, on the device, for the work captured by the last record()
+  /// (cudaStreamWaitEvent). The host does not wait.
+  void wait_on(const CudaStream& stream) const;
+  /// The host waits for the captured work (cudaEventSynchronize).
+  void synchronize() const;
+  /// Whether the captured work is done, without waiting (cudaEventQuery).
+  bool done() const;
+  /// Milliseconds from `start`'s captured work to this one's (both timing events, both
+  /// done).
+  float elapsed_ms_since(const CudaEvent& start) const;
+  void* get() const noexcept { return event_; }
+
+ private:
+  void* event_ = nullptr;
+  int device_ = 0;
+};
+
 /// GPUs the CUDA runtime sees (0 without a driver or in a CPU-only build); `why` gets the
 /// runtime's reason when there are none.
 int cuda_device_count(std::string* why = nullptr) noexcept;

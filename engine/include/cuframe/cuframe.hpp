@@ -1,6 +1,7 @@
 // cuframe/cuframe.hpp — everything public, in one include.
 #pragma once
 
+#include "cuframe/chunk_cache.hpp"
 #include "cuframe/cuda_stream.hpp"
 #include "cuframe/decoder.hpp"
 #include "cuframe/demuxer.hpp"

@@ -55,4 +55,9 @@ class OpChain {
 /// The layout that `ops` turn `input` into (no allocation; same checks as OpChain).
 FrameLayout layout_after(const std::vector<Op>& ops, const FrameLayout& input);
 
+/// An upper bound of the bytes an OpChain of these ops allocates for `capacity` frames
+/// (its buffers, and a blur's float scratch), without allocating; same checks as
+/// layout_after(). For planning memory before committing to it.
+std::size_t planned_chain_bytes(const std::vector<Op>& ops, const FrameLayout& input, int capacity);
+
 }  // namespace cuframe

@@ -55,6 +55,7 @@ struct TranscodeOptions {
   MuxOptions mux;            ///< container (Auto: from the output's extension)
   bool copy_audio = true;    ///< copy audio streams unchanged (dropped with a notice when the container cannot hold them)
   Limits limits;             ///< input limits; memory_budget_bytes / max_resident_frames for resident mode
+  bool trace = false;        ///< record TranscodeStats::timeline (Note [Pipeline trace])
   const std::atomic<bool>* cancel = nullptr;           ///< set to stop early (Ctrl-C)
   std::function<void(const TranscodeProgress&)> progress;  ///< called from the encode thread, at most every chunk
   std::function<void(const std::string&)> notice;          ///< human notices (fallbacks, dropped streams)
@@ -64,6 +65,22 @@ struct StageStats {
   std::string name;          ///< "decode", "ops", "encode"
   double busy_s = 0.0;       ///< time spent working (not waiting)
   int64_t chunks = 0;
+};
+
+/// Note [Pipeline trace]: with TranscodeOptions::trace, every stage records one span per
+/// chunk: when it started and finished working on that chunk (waiting for a free slot or
+/// for the previous stage is not counted), in seconds since the transcode started, on the
+/// host clock. Where a stage's work runs on a CUDA stream, a second span with the stage
+/// name plus " (gpu)" gives when the device ran it, from CUDA events. Spans of different
+/// stages that cross in time are the overlap of Note [Pipeline stages] made visible;
+/// `cuframe transcode --trace FILE` writes them in the Chrome trace format (Perfetto,
+/// chrome://tracing).
+struct StageSpan {
+  std::string stage;         ///< "decode", "ops", "encode", "ops (gpu)"
+  int64_t chunk = 0;         ///< 0, 1, 2, ... in decode order
+  int frames = 0;
+  double start_s = 0.0;
+  double end_s = 0.0;
 };
 
 struct TranscodeStats {
@@ -77,8 +94,31 @@ struct TranscodeStats {
   int64_t peak_host_bytes = 0;    ///< engine host buffers alive at once (frames, chains)
   int64_t peak_device_bytes = 0;  ///< engine device buffers alive at once
   std::vector<double> latency_ms; ///< live mode: per frame, packet read → packet written
+  std::vector<StageSpan> timeline;///< with TranscodeOptions::trace (Note [Pipeline trace])
   int width = 0, height = 0;      ///< output frame size
 };
+
+/// Note [Stream memory]: the bytes stream and live modes allocate for frames, in the
+/// decoder's memory, before the first chunk is decoded: `ring` slots, each holding a
+/// decoded chunk of `chunk` frames of `decoded` and the op chain's buffers
+/// (planned_chain_bytes()). transcode() refuses with Errc::LimitExceeded, before opening
+/// the output, when this is over Limits::memory_budget_bytes (0: the default budget of
+/// cuframe/resident.hpp). Throws what layout_after() throws for ops that do not apply.
+int64_t stream_memory_needed(const std::vector<Op>& ops, const FrameLayout& decoded, int chunk, int ring);
+
+/// What a transcode of frames of `decoded` will produce and allocate, decided before
+/// anything is opened or allocated (transcode() calls it once the decoder's layout is
+/// known). Throws Errc::InvalidArgument for chunk/ring out of range or ops that do not
+/// apply (layout_after), Errc::LimitExceeded for an ops result over options.limits
+/// (max_width, max_height, max_pixels: a resize is no way around them) and for memory
+/// over `budget_bytes`: stream and live modes' ring (Note [Stream memory]), or resident
+/// mode's op buffers for all `frames` at once (the clip itself is ResidentClip's check).
+struct TranscodePlan {
+  FrameLayout output;          ///< the encoder's frames
+  int64_t frame_bytes = 0;     ///< what the plan allocates for frames (ring, or resident op buffers)
+};
+TranscodePlan plan_transcode(const TranscodeOptions& options, const FrameLayout& decoded, int64_t frames,
+                             int64_t budget_bytes);
 
 /// Transcodes `input` into `output` (a path, or "-" for stdout). Throws cuframe::Error.
 TranscodeStats transcode(const InputSource& input, const std::string& output, const TranscodeOptions& options);

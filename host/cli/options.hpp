@@ -1,0 +1,61 @@
+// The `cuframe` program's option handling, apart from running anything: the words of the
+// command line parsed once into the engine's typed options. Shared by the subcommands and
+// by the option fuzzer (tests/fuzz/fuzz_options.cpp), which drives exactly this code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <string>
+
+#include "cuframe/decoder.hpp"
+#include "cuframe/pipeline.hpp"
+
+namespace cuframe::cli {
+
+/// `--device auto|cpu|cuda|cuda:N`: the decode backend and the GPU ordinal (0 unless
+/// cuda:N; N is 0..255, digits only). Errc::InvalidArgument with an empty subject (a
+/// usage error, exit 2) for anything else.
+struct DeviceChoice {
+  Backend backend = Backend::Auto;
+  int ordinal = 0;
+  bool explicit_ordinal = false;  ///< cuda:N was given (not just auto or cuda)
+};
+DeviceChoice parse_device(const std::string& text);
+
+/// A bit rate like 5M, 800k, 2.5M or 1500000, in bits per second. Errc::InvalidArgument
+/// (usage error) naming `option` for anything that is not a positive finite rate.
+int64_t parse_rate(const std::string& text, const char* option);
+
+/// Everything `cuframe transcode` takes, as words.
+struct TranscodeArgs {
+  std::string in, out;
+  std::string codec = "h264";
+  std::string ops;
+  int qp = -1;
+  int crf = -1;
+  std::string bitrate, maxrate;
+  bool cbr = false;
+  std::string preset, tune;
+  int gop = -1;
+  int bframes = -1;
+  std::string device = "auto";
+  std::string encoder = "auto";
+  std::string mode = "stream";
+  int chunk = 32;
+  std::string format;
+  bool no_audio = false;
+  std::string manifest;
+  int jobs = 1;
+  std::string stats_json;
+  std::string trace;
+  int threads = 0;
+};
+
+/// Declares transcode's options on its subcommand, bound to `args`.
+void add_transcode_options(CLI::App& sub, TranscodeArgs& args);
+
+/// The engine's options for the words: parsed and checked here, once (cancel, progress
+/// and notice are left for the caller). Usage errors: Errc::InvalidArgument, empty subject.
+TranscodeOptions make_transcode_options(const TranscodeArgs& args);
+
+}  // namespace cuframe::cli
