@@ -62,7 +62,7 @@ cd "$src"
   --enable-protocol=file,pipe \
   --enable-filter=scale,format,null,nullsink,copy,fps,crop,hflip,vflip,transpose,gblur,eq,setpts,trim,split \
   --enable-filter=hwupload,hwdownload,hwupload_cuda,hwmap,scale_cuda,psnr,ssim,aresample,anull \
-  --enable-filter=testsrc,testsrc2,sine \
+  --enable-filter=testsrc,testsrc2,sine,settb,asettb \
   --enable-ffmpeg --enable-ffprobe >"$work/configure.log" 2>&1 || { tail -30 "$work/configure.log"; exit 1; }
 make -j"$(nproc)" >"$work/make.log" 2>&1 || { grep -E "error" -m 20 "$work/make.log"; tail -20 "$work/make.log"; exit 1; }
 make install >/dev/null

@@ -5,7 +5,7 @@
 #   scripts/bundle.sh [OUTDIR]          (default: dist/cuframe-bundle)
 #   CUFRAME_BUNDLE_DATA=0 scripts/bundle.sh   leave the test data out (use the repo's)
 #
-# Contents: cuframe, cuframe_tests, cuframe_bench, libcuframe.so (static cudart, sm_90
+# Contents: cuframe, cuframe_tests, cuframe_bench, the examples the tests run, libcuframe.so (static cudart, sm_90
 # code only), the FFmpeg libraries built from Debian's source (x264/x265 inside
 # libavcodec; Note [Portable FFmpeg]), the peer programs ffmpeg and ffprobe, the few
 # shared libraries Debian has no static archive for (dav1d, SVT-AV1, Google Benchmark),
@@ -22,12 +22,14 @@ with_data=${CUFRAME_BUNDLE_DATA:-1}
 
 scripts/build-ffmpeg-portable.sh .cache/ffmpeg-portable
 cmake --preset portable >/dev/null
-cmake --build --preset portable -j "$(cuframe_jobs)" --target cuframe_cli cuframe_tests cuframe_bench
+examples=(example_gray_in_memory example_process_in_chunks example_live_stream example_parallel_decode)
+cmake --build --preset portable -j "$(cuframe_jobs)" --target cuframe_cli cuframe_tests cuframe_bench "${examples[@]}"
 
 rm -rf "$out"
 mkdir -p "$out"
 b=build/portable
 cp "$b/host/cli/cuframe" "$b/tests/cuframe_tests" "$b/bench/cuframe_bench" "$out/"
+for e in "${examples[@]}"; do cp "$b/host/examples/$e" "$out/"; done  # run by the tests (CUFRAME_EXAMPLES_DIR)
 # Shared libraries go in under their SONAME, dereferenced (no symlinks to carry).
 copy_so() { local soname; soname=$(objdump -p "$1" | awk '/SONAME/{print $2}'); cp -L "$1" "$out/${soname:-$(basename "$1")}"; }
 copy_so "$b/engine/libcuframe.so"

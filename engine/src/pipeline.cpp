@@ -477,11 +477,13 @@ struct Run {
     ResidentOptions ro;
     ro.decode = options.decode;
     ro.demux.limits = options.limits;
+    ro.sessions = options.decode_sessions;
     const auto t_dec = Clock::now();
     ResidentClip clip = ResidentClip::load(input, ro);
     const double dec_s = since(t_dec);
     span("decode", 0, static_cast<int>(clip.size()), t_dec);
     stats.decoder = clip.decoder_description();
+    stats.decode_sessions = clip.sessions_used();
     if (clip.size() == 0) throw Error(Errc::InvalidData, input.name(), "the video stream has no decodable frame");
     FrameBatch& frames = clip.frames();
     frame_memory = frames.memory();

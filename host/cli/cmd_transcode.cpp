@@ -31,6 +31,7 @@ nlohmann::json stats_json(const std::string& in, const std::string& out, const T
   j["fps"] = s.seconds > 0 ? static_cast<double>(s.frames) / s.seconds : 0.0;
   j["interrupted"] = s.interrupted;
   j["decoder"] = s.decoder;
+  j["decode_sessions"] = s.decode_sessions;
   j["encoder"] = s.encoder;
   j["encoder_fallback"] = s.encoder_fallback;
   j["width"] = s.width;
@@ -78,9 +79,11 @@ void write_trace(const std::string& path, const std::string& in, const Transcode
 }
 
 void summary(const std::string& in, const std::string& out, const TranscodeStats& s) {
-  std::fprintf(stderr, "cuframe: %s -> %s: %lld frames %dx%d in %.2f s (%.1f fps); decoder %s; encoder %s\n", in.c_str(),
-               out.c_str(), static_cast<long long>(s.frames), s.width, s.height, s.seconds,
-               s.seconds > 0 ? static_cast<double>(s.frames) / s.seconds : 0.0, s.decoder.c_str(), s.encoder.c_str());
+  const std::string sessions = s.decode_sessions > 1 ? " x " + std::to_string(s.decode_sessions) + " sessions" : "";
+  std::fprintf(stderr, "cuframe: %s -> %s: %lld frames %dx%d in %.2f s (%.1f fps); decoder %s%s; encoder %s\n",
+               in.c_str(), out.c_str(), static_cast<long long>(s.frames), s.width, s.height, s.seconds,
+               s.seconds > 0 ? static_cast<double>(s.frames) / s.seconds : 0.0, s.decoder.c_str(), sessions.c_str(),
+               s.encoder.c_str());
   if (!s.latency_ms.empty()) {
     std::vector<double> l = s.latency_ms;
     std::sort(l.begin(), l.end());
@@ -121,6 +124,10 @@ std::vector<std::pair<std::string, std::string>> read_manifest(const std::string
 
 int run_manifest(const TranscodeArgs& a, const TranscodeOptions& o) {
   const auto jobs = read_manifest(a.manifest);
+  const DeviceChoice device = parse_device(a.device);
+  const int gpus = device.backend == Backend::Cpu ? 0 : cuda_device_count();
+  if (gpus > 1 && !device.explicit_ordinal)
+    log(Verbosity::Info, "manifest: %zu jobs spread over %d GPUs", jobs.size(), gpus);
   std::mutex lock;
   size_t next = 0;
   int failed = 0;
@@ -135,7 +142,9 @@ int run_manifest(const TranscodeArgs& a, const TranscodeOptions& o) {
       }
       const auto& [in, out] = jobs[i];
       try {
-        TranscodeStats s = transcode(input_of(in), out, o);
+        TranscodeOptions job = o;
+        job.decode.device = job.encode.device = device_for_job(device, i, gpus);
+        TranscodeStats s = transcode(input_of(in), out, job);
         std::lock_guard<std::mutex> hold(lock);
         summary(in, out, s);
         all.push_back(stats_json(in, out, s));

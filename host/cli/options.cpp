@@ -34,6 +34,11 @@ DeviceChoice parse_device(const std::string& d) {
   throw Error(Errc::InvalidArgument, "", "--device must be auto, cpu, cuda or cuda:N with N in 0..255 (got '" + d + "')");
 }
 
+int device_for_job(const DeviceChoice& choice, std::size_t job, int gpus) {
+  if (choice.explicit_ordinal || choice.backend == Backend::Cpu || gpus <= 1) return choice.ordinal;
+  return static_cast<int>(job % static_cast<std::size_t>(gpus));
+}
+
 int64_t parse_rate(const std::string& s, const char* option) {
   if (s.empty()) return 0;
   char* end = nullptr;
@@ -71,6 +76,9 @@ void add_transcode_options(CLI::App& sub, TranscodeArgs& a) {
   sub.add_option("--mode", a.mode, "stream (bounded memory), resident (whole video in memory), live (frame by frame)")
       ->check(CLI::IsMember({"stream", "resident", "live"}));
   sub.add_option("--chunk", a.chunk, "Frames per chunk (stream mode)")->check(CLI::Range(1, 4096));
+  sub.add_option("--sessions", a.sessions,
+                 "Resident mode: decode sessions on keyframe-aligned segments at once (0: one per NVDEC engine)")
+      ->check(CLI::Range(0, 64));
   sub.add_option("--format", a.format, "mp4|mkv|ts|h264|hevc (default: from OUT's extension)")
       ->check(CLI::IsMember({"mp4", "mkv", "ts", "h264", "hevc"}));
   sub.add_flag("--no-audio", a.no_audio, "Do not copy the audio streams");
@@ -86,6 +94,9 @@ TranscodeOptions make_transcode_options(const TranscodeArgs& a) {
   o.ops = parse_ops(a.ops);
   o.mode = a.mode == "resident" ? PipelineMode::Resident : a.mode == "live" ? PipelineMode::Live : PipelineMode::Stream;
   o.chunk = a.chunk;
+  o.decode_sessions = a.sessions;
+  if (a.sessions > 0 && o.mode != PipelineMode::Resident)
+    throw Error(Errc::InvalidArgument, "", "--sessions splits the input for resident mode: add --mode resident");
   const DeviceChoice device = parse_device(a.device);
   o.decode.backend = device.backend;
   o.decode.device = device.ordinal;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -21,6 +22,10 @@ struct DeviceChoice {
   bool explicit_ordinal = false;  ///< cuda:N was given (not just auto or cuda)
 };
 DeviceChoice parse_device(const std::string& text);
+
+/// The GPU a manifest's job `job` runs on: the given ordinal for cuda:N; else, with
+/// `gpus` > 1 GPUs, job i on GPU i mod gpus (every GPU of the machine busy); else 0.
+int device_for_job(const DeviceChoice& choice, std::size_t job, int gpus);
 
 /// A bit rate like 5M, 800k, 2.5M or 1500000, in bits per second. Errc::InvalidArgument
 /// (usage error) naming `option` for anything that is not a positive finite rate.
@@ -42,6 +47,7 @@ struct TranscodeArgs {
   std::string encoder = "auto";
   std::string mode = "stream";
   int chunk = 32;
+  int sessions = 0;
   std::string format;
   bool no_audio = false;
   std::string manifest;

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "cuframe/device.hpp"
 #include "cuframe/error.hpp"
 #include "cuframe/log.hpp"
 #include "memory.hpp"
@@ -81,8 +82,14 @@ ResidentClip ResidentClip::load(const InputSource& input, const ResidentOptions&
   log(Verbosity::Info, "%s: resident: %lld frames, %s in one allocation", input.name().c_str(),
       static_cast<long long>(count), mib(needed).c_str());
   // Segments [start, end) starting at keyframes; one session each (Note [Segmented decode]).
-  int sessions = options.sessions > 0 ? options.sessions
-                                      : (reader.decoder().backend() == Backend::Nvdec ? 7 : 2);
+  int sessions = options.sessions;
+  if (sessions <= 0) {
+    // As many as there are engines: the GPU's NVDEC count (its caps say; MIG slices and
+    // smaller GPUs have fewer than 7), or 2 on the CPU.
+    sessions = 2;
+    if (reader.decoder().backend() == Backend::Nvdec)
+      sessions = std::max(1, query_codec_caps(options.decode.device).nvdec_engines);
+  }
   const std::vector<int64_t> keys = sessions > 1 ? reader.keyframe_indices() : std::vector<int64_t>{0};
   std::vector<int64_t> starts = {0};
   for (int s = 1; s < sessions; ++s) {

@@ -380,6 +380,30 @@ TEST(Modes, ResidentAndStreamGiveTheSameFrames) {
   }
 }
 
+// Resident mode's throughput setting: keyframe-aligned segments decoded by several
+// sessions at once (every NVDEC engine busy on a GPU) give the frames one session gives.
+TEST(Modes, ResidentOnSeveralDecodeSessionsGivesTheSameFrames) {
+  const fs::path in = test::data_dir() / "streams" / "h264_bframes_gop12.mp4";
+  TranscodeOptions o;
+  o.mode = PipelineMode::Resident;
+  o.encode.backend = EncoderBackend::Cpu;
+  o.encode.rate_control = RateControl::ConstQp;
+  o.encode.qp = 0;  // Note [x264 determinism]
+  o.ops = parse_ops("gray");
+  o.decode_sessions = 1;
+  const fs::path one = out_dir() / "one_session.mkv";
+  const TranscodeStats a = transcode(InputSource::file(in.string()), one.string(), o);
+  EXPECT_EQ(a.decode_sessions, 1);
+  o.decode_sessions = 3;
+  const fs::path three = out_dir() / "three_sessions.mkv";
+  const TranscodeStats b = transcode(InputSource::file(in.string()), three.string(), o);
+  EXPECT_EQ(b.decode_sessions, 3) << "the stream has a keyframe every 12 frames";
+  EXPECT_EQ(a.frames, b.frames);
+  const test::VideoComparison c = test::compare_videos(InputSource::file(one.string()), InputSource::file(three.string()));
+  EXPECT_TRUE(c.identical) << "PSNR " << c.psnr_db;
+  EXPECT_EQ(c.frames_a, a.frames);
+}
+
 // A 10x longer input (with its two audio streams): stream mode's engine buffers are
 // exactly the same, and the process's peak RSS grows by less than a fifth.
 TEST(Modes, StreamMemoryStaysFlatAsInputGrows10x) {

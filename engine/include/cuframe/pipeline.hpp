@@ -51,6 +51,10 @@ struct TranscodeOptions {
   int chunk = 32;            ///< frames per chunk (stream mode); live mode uses 1
   int ring = 3;              ///< chunk slots in flight
   DecodeOptions decode;      ///< backend Auto: NVDEC when usable, else libavcodec
+  /// Resident mode: decode sessions at once, each on a keyframe-aligned segment (Note
+  /// [Segmented decode], cuframe/resident.hpp); 0 = one per decode engine (every NVDEC
+  /// engine of the GPU, 2 on the CPU). Stream and live modes decode with one session.
+  int decode_sessions = 0;
   EncodeOptions encode;      ///< codec, backend, rate control, ...
   MuxOptions mux;            ///< container (Auto: from the output's extension)
   bool copy_audio = true;    ///< copy audio streams unchanged (dropped with a notice when the container cannot hold them)
@@ -88,6 +92,7 @@ struct TranscodeStats {
   double seconds = 0.0;
   bool interrupted = false;
   std::string decoder;       ///< description of the decoder used
+  int decode_sessions = 1;   ///< decode sessions that worked at once
   std::string encoder;       ///< description of the encoder used
   std::string encoder_fallback;  ///< why NVENC was not used ("" if it was, or not asked)
   std::vector<StageStats> stages;
