@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The main job on a bundled sample: installs dependencies, builds the `cuframe` program,
 # shows what the machine offers (GPU, NVDEC, NVENC), probes the sample, decodes it to raw
-# NV12 and to RGB, and checks the NV12 against the ffmpeg program byte for byte.
+# NV12 and to RGB and checks the NV12 against the ffmpeg program byte for byte, then
+# transcodes it (resize + gray, audio copied) in stream and resident modes and has the
+# ffmpeg program read the results.
 # Usage: scripts/run-sample.sh [VIDEO]   (default: tests/data/samples/nasa_13013.mp4)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,3 +36,13 @@ if [ -n "$native" ]; then
     echo; echo "decode: differs from ffmpeg -pix_fmt $native (see docs/cli.md for the two documented cases)"
   fi
 fi
+run transcode "$input" "$out/small.mp4" --ops resize=320x180,gray --stats-json "$out/stats.json" --trace "$out/trace.json"
+run transcode "$input" "$out/small-resident.mkv" --ops resize=320x180,gray --mode resident
+run probe "$out/small.mp4"
+for f in "$out/small.mp4" "$out/small-resident.mkv"; do
+  if [ -z "$(ffmpeg -nostdin -v error -i "$f" -f null - 2>&1)" ]; then
+    echo "transcode: the ffmpeg program reads $(basename "$f") without a word"
+  else
+    echo "transcode: the ffmpeg program complains about $(basename "$f")"; exit 1
+  fi
+done

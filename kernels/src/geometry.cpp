@@ -1,6 +1,7 @@
 #include "cuframe/kernels/geometry.hpp"
 
 #include <string>
+#include <vector>
 
 #include "cpu_pool.hpp"
 #include "cuframe/error.hpp"
@@ -91,8 +92,64 @@ void remap_cpu(const GeometryJob& j) {
   parallel_for(j.frames * j.out.height, rows);
 }
 
+// Note [CPU bilinear rows]: the bilinear resize row by row, with the column taps
+// (linear_tap) computed once per call instead of once per sample, and no clamping in the
+// inner loop. The float operations on each sample are those of resize_sample (the same
+// taps, the same bilinear_mix), so the result is bit for bit what the per-sample path and
+// the GPU kernel give (tests/kernels/test_geometry.cpp checks both). The column taps live
+// in a per-thread buffer that only grows: no allocation per call in steady state.
+template <typename T, int C>
+void resize_bilinear_rows(const GeometryJob& j) {
+  const float sx = static_cast<float>(j.in.width) / static_cast<float>(j.out.width);
+  const float sy = static_cast<float>(j.in.height) / static_cast<float>(j.out.height);
+  thread_local std::vector<LinearTap> columns;
+  if (columns.size() < static_cast<std::size_t>(j.out.width)) columns.resize(static_cast<std::size_t>(j.out.width));
+  for (int x = 0; x < j.out.width; ++x) columns[static_cast<std::size_t>(x)] = linear_tap(x, sx, j.in.width);
+  const LinearTap* cols = columns.data();
+  auto rows = [&](int begin, int end) {
+    for (int r = begin; r < end; ++r) {
+      const int z = r / j.out.height, y = r % j.out.height;
+      const LinearTap ty = linear_tap(y, sy, j.in.height);
+      const std::uint8_t* frame = j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride;
+      const T* r0 = reinterpret_cast<const T*>(frame + static_cast<std::size_t>(ty.i0) * j.in.pitch);
+      const T* r1 = reinterpret_cast<const T*>(frame + static_cast<std::size_t>(ty.i1) * j.in.pitch);
+      T* out = reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
+                                    static_cast<std::size_t>(y) * j.out.pitch);
+      for (int x = 0; x < j.out.width; ++x) {
+        const LinearTap tx = cols[x];
+        const int a0 = tx.i0 * C, a1 = tx.i1 * C;
+        for (int c = 0; c < C; ++c) {
+          const float v = bilinear_mix(static_cast<float>(r0[a0 + c]), static_cast<float>(r0[a1 + c]),
+                                       static_cast<float>(r1[a0 + c]), static_cast<float>(r1[a1 + c]), tx.w, ty.w);
+          out[x * C + c] = to_sample<T>(v);
+        }
+      }
+    }
+  };
+  parallel_for(j.frames * j.out.height, rows);
+}
+
+template <typename T>
+void resize_bilinear_cpu(const GeometryJob& j) {
+  switch (j.kind.channels) {
+    case 1: resize_bilinear_rows<T, 1>(j); break;
+    case 2: resize_bilinear_rows<T, 2>(j); break;
+    case 3: resize_bilinear_rows<T, 3>(j); break;
+    case 4: resize_bilinear_rows<T, 4>(j); break;
+    default: resize_cpu<T, detail::Interp::Bilinear>(j); break;
+  }
+}
+
 template <detail::Interp I>
 void resize_cpu_typed(const GeometryJob& j) {
+  if constexpr (I == detail::Interp::Bilinear) {
+    switch (j.kind.type) {
+      case SampleType::U8: resize_bilinear_cpu<std::uint8_t>(j); break;
+      case SampleType::U16: resize_bilinear_cpu<std::uint16_t>(j); break;
+      case SampleType::F32: resize_bilinear_cpu<float>(j); break;
+    }
+    return;
+  }
   switch (j.kind.type) {
     case SampleType::U8: resize_cpu<std::uint8_t, I>(j); break;
     case SampleType::U16: resize_cpu<std::uint16_t, I>(j); break;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <random>
 
+#include "cuframe/kernels/detail/geometry_math.hpp"
 #include "cuframe/kernels/geometry.hpp"
 #include "support/gpu.hpp"
 #include "support/helpers.hpp"
@@ -208,6 +209,58 @@ bool same_pixels(const FrameBatch& a, const FrameBatch& b) {
   for (int i = 0; i < a.size(); ++i)
     if (test::frame_hash(a, i) != test::frame_hash(b, i)) return false;
   return true;
+}
+
+// Note [CPU bilinear rows] (kernels/src/geometry.cpp): the CPU executor's row loop gives
+// exactly the shared per-sample math the GPU kernel evaluates (resize_sample), on every
+// plane kind: 1, 2 (NV12 chroma), 3 and 4 channels, 8 and 16 bits, up and down, and
+// batches of several frames.
+TEST(ResizeCpuRows, EqualsTheSharedPerSampleMathExactly) {
+  struct Case {
+    PixelFormat f;
+    int w, h, dw, dh;
+  };
+  for (const Case& c : {Case{PixelFormat::NV12, 97, 61, 40, 22}, Case{PixelFormat::NV12, 33, 20, 70, 41},
+                        Case{PixelFormat::P016, 64, 36, 29, 17}, Case{PixelFormat::RGB24, 50, 30, 123, 7},
+                        Case{PixelFormat::RGBA, 31, 29, 16, 16}, Case{PixelFormat::RGBPF32, 20, 12, 9, 25}}) {
+    const FrameBatch src = random_batch(c.f, c.w, c.h, 3, 7u + static_cast<uint32_t>(c.w));
+    FrameBatch dst = poisoned(kernels::resized_layout(src.layout(), c.dw, c.dh), 3);
+    kernels::resize(src, dst, Interp::Bilinear);
+    expect_guards_intact(dst);
+    const FrameLayout& sl = src.layout();
+    const FrameLayout& dl = dst.layout();
+    size_t wrong = 0;
+    for (int p = 0; p < sl.plane_count; ++p) {
+      const bool half = (c.f == PixelFormat::NV12 || c.f == PixelFormat::P016) && p == 1;
+      const int channels = half ? 2 : c.f == PixelFormat::RGB24 ? 3 : c.f == PixelFormat::RGBA ? 4 : 1;
+      const int bytes = c.f == PixelFormat::P016 ? 2 : c.f == PixelFormat::RGBPF32 ? 4 : 1;
+      const kernels::detail::PlaneIn in{reinterpret_cast<const uint8_t*>(src.plane(0, p)), sl.frame_stride,
+                                        sl.planes[p].pitch, half ? (c.w + 1) / 2 : c.w, half ? (c.h + 1) / 2 : c.h};
+      const kernels::detail::PlaneOutG out{reinterpret_cast<uint8_t*>(dst.plane(0, p)), dl.frame_stride,
+                                           dl.planes[p].pitch, half ? (c.dw + 1) / 2 : c.dw, half ? (c.dh + 1) / 2 : c.dh};
+      for (int z = 0; z < 3; ++z)
+        for (int y = 0; y < out.height; ++y)
+          for (int x = 0; x < out.width; ++x)
+            for (int ch = 0; ch < channels; ++ch) {
+              const uint8_t* row = out.base + z * out.frame_stride + y * out.pitch;
+              if (bytes == 1) {
+                const float v = kernels::detail::resize_sample<uint8_t, kernels::detail::Interp::Bilinear>(in, out, z, x, y, ch, channels);
+                wrong += row[x * channels + ch] != kernels::detail::to_sample<uint8_t>(v);
+              } else if (bytes == 2) {
+                const float v = kernels::detail::resize_sample<uint16_t, kernels::detail::Interp::Bilinear>(in, out, z, x, y, ch, channels);
+                uint16_t got;
+                std::memcpy(&got, row + 2 * (x * channels + ch), 2);
+                wrong += got != kernels::detail::to_sample<uint16_t>(v);
+              } else {
+                const float v = kernels::detail::resize_sample<float, kernels::detail::Interp::Bilinear>(in, out, z, x, y, ch, channels);
+                float got;
+                std::memcpy(&got, row + 4 * (x * channels + ch), 4);
+                wrong += std::memcmp(&got, &v, 4) != 0;
+              }
+            }
+    }
+    EXPECT_EQ(wrong, 0u) << to_string(c.f) << " " << c.w << "x" << c.h << " -> " << c.dw << "x" << c.dh;
+  }
 }
 
 TEST(Remap, CropCopiesTheWindowExactly) {

@@ -41,17 +41,24 @@ CF_HD float sample(const PlaneIn& p, int z, int x, int y, int c, int channels) {
   return static_cast<float>(row[x * channels + c]);
 }
 
+/// A float sample to the type of plane samples: round half to even and saturate for
+/// integers (Note [Shared per-pixel math]), as is for float.
+template <typename T>
+CF_HD T to_sample(float v) {
+  if constexpr (sizeof(T) == 1) {
+    return to_u8(v);
+  } else if constexpr (sizeof(T) == 2) {
+    return static_cast<T>(round_even(clampf(v, 0.0f, 65535.0f)));
+  } else {
+    return v;
+  }
+}
+
 template <typename T>
 CF_HD void store(const PlaneOutG& p, int z, int x, int y, int c, int channels, float v) {
   auto* row = reinterpret_cast<T*>(p.base + static_cast<std::size_t>(z) * p.frame_stride +
                                    static_cast<std::size_t>(y) * p.pitch);
-  if constexpr (sizeof(T) == 1) {
-    row[x * channels + c] = to_u8(v);
-  } else if constexpr (sizeof(T) == 2) {
-    row[x * channels + c] = static_cast<T>(round_even(clampf(v, 0.0f, 65535.0f)));
-  } else {
-    row[x * channels + c] = v;
-  }
+  row[x * channels + c] = to_sample<T>(v);
 }
 
 /// Keys cubic weight with a = -0.75 (OpenCV's INTER_CUBIC).
@@ -61,6 +68,28 @@ CF_HD float cubic_w(float x) {
   if (x <= 1.0f) return fadd(fmul(fmul(fadd(fmul(fadd(a, 2.0f), x), -fadd(a, 3.0f)), x), x), 1.0f);
   if (x < 2.0f) return fadd(fmul(fadd(fmul(fadd(fmul(a, x), fmul(-5.0f, a)), x), fmul(8.0f, a)), x), fmul(-4.0f, a));
   return 0.0f;
+}
+
+/// The bilinear taps of destination index `d` along one axis (OpenCV's pixel-centre
+/// convention): the two source indices, clamped to [0, size), and the weight of the
+/// second. resize_sample and the CPU executor's row loops both use it.
+struct LinearTap {
+  int i0, i1;
+  float w;
+};
+
+CF_HD LinearTap linear_tap(int d, float scale, int size) {
+  const float f = fadd(fmul(fadd(static_cast<float>(d), 0.5f), scale), -0.5f);
+  const float f0 = floorf(f);
+  const int i = static_cast<int>(f0);
+  return {clampi(i, 0, size - 1), clampi(i + 1, 0, size - 1), fadd(f, -f0)};
+}
+
+/// The bilinear mix of the four neighbours a (top left), b (top right), d (bottom left)
+/// and e (bottom right).
+CF_HD float bilinear_mix(float a, float b, float d, float e, float wx, float wy) {
+  const float top = fadd(a, fmul(wx, fadd(b, -a))), bot = fadd(d, fmul(wx, fadd(e, -d)));
+  return fadd(top, fmul(wy, fadd(bot, -top)));
 }
 
 /// One output sample of a resize of plane `in` to `out` (sizes inside the structs).
@@ -73,15 +102,10 @@ CF_HD float resize_sample(const PlaneIn& in, const PlaneOutG& out, int z, int x,
     const int iy = static_cast<int>(floorf(fmul(static_cast<float>(y), sy)));
     return sample<T>(in, z, ix, iy, c, channels);
   } else if constexpr (I == Interp::Bilinear) {
-    const float fx = fadd(fmul(fadd(static_cast<float>(x), 0.5f), sx), -0.5f);
-    const float fy = fadd(fmul(fadd(static_cast<float>(y), 0.5f), sy), -0.5f);
-    const float x0 = floorf(fx), y0 = floorf(fy);
-    const float wx = fadd(fx, -x0), wy = fadd(fy, -y0);
-    const int ix = static_cast<int>(x0), iy = static_cast<int>(y0);
-    const float a = sample<T>(in, z, ix, iy, c, channels), b = sample<T>(in, z, ix + 1, iy, c, channels);
-    const float d = sample<T>(in, z, ix, iy + 1, c, channels), e = sample<T>(in, z, ix + 1, iy + 1, c, channels);
-    const float top = fadd(a, fmul(wx, fadd(b, -a))), bot = fadd(d, fmul(wx, fadd(e, -d)));
-    return fadd(top, fmul(wy, fadd(bot, -top)));
+    const LinearTap tx = linear_tap(x, sx, in.width), ty = linear_tap(y, sy, in.height);
+    const float a = sample<T>(in, z, tx.i0, ty.i0, c, channels), b = sample<T>(in, z, tx.i1, ty.i0, c, channels);
+    const float d = sample<T>(in, z, tx.i0, ty.i1, c, channels), e = sample<T>(in, z, tx.i1, ty.i1, c, channels);
+    return bilinear_mix(a, b, d, e, tx.w, ty.w);
   } else if constexpr (I == Interp::Bicubic) {
     const float fx = fadd(fmul(fadd(static_cast<float>(x), 0.5f), sx), -0.5f);
     const float fy = fadd(fmul(fadd(static_cast<float>(y), 0.5f), sy), -0.5f);

@@ -50,6 +50,11 @@ CF_HD int round_even(float v) {
 #if defined(__CUDA_ARCH__)
   return __float2int_rn(v);
 #else
+  // Below 2^22 in magnitude, adding and taking away 1.5 * 2^23 leaves v rounded to an
+  // integer by the addition itself, half to even (the default rounding mode), with no
+  // libm call: the same result as nearbyintf, several times faster in the CPU executor's
+  // loops. (Exact under strict IEEE float, which the kernels are compiled with.)
+  if (v > -4194304.0f && v < 4194304.0f) return static_cast<int>((v + 12582912.0f) - 12582912.0f);
   return static_cast<int>(std::nearbyintf(v));
 #endif
 }
