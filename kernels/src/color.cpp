@@ -4,8 +4,10 @@
 
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "color_impl.hpp"
+#include "color_testing.hpp"
 #include "color_to_yuv_impl.hpp"
 #include "fused_impl.hpp"
 #include "cpu_pool.hpp"
@@ -118,7 +120,24 @@ FrameLayout converted_layout(const FrameLayout& src, PixelFormat format) {
   return make_layout(format, src.width, src.height, 8);
 }
 
+namespace {
+void convert_color_impl(const FrameBatch& src, FrameBatch& dst, const ColorSettings& settings, const CudaStream* stream,
+                        bool rows_fast_path);
+}  // namespace
+
 void convert_color(const FrameBatch& src, FrameBatch& dst, const ColorSettings& settings, const CudaStream* stream) {
+  convert_color_impl(src, dst, settings, stream, /*rows_fast_path=*/true);
+}
+
+namespace detail {
+void convert_color_per_pixel(const FrameBatch& src, FrameBatch& dst, const ColorSettings& settings) {
+  convert_color_impl(src, dst, settings, nullptr, /*rows_fast_path=*/false);
+}
+}  // namespace detail
+
+namespace {
+void convert_color_impl(const FrameBatch& src, FrameBatch& dst, const ColorSettings& settings, const CudaStream* stream,
+                        bool rows_fast_path) {
   const FrameLayout& sl = src.layout();
   const Src s = source_kind(sl.format);
   const Dst d = dest_kind(dst.layout().format);
@@ -172,17 +191,51 @@ void convert_color(const FrameBatch& src, FrameBatch& dst, const ColorSettings& 
     detail::launch_convert(s, d, a, frames, stream->get());
     return;
   }
-  // CPU executor: rows of all frames, split across the pool.
+  // CPU executor: rows of all frames, split across the pool. Note [CPU chroma rows]: for
+  // 4:2:0 sources the chroma taps of each column (chroma_tap) are computed once per call
+  // and those of each row once per row, and the samples are read without clamping; the
+  // float operations per pixel are those of convert_pixel (the same taps, chroma_mix and
+  // store_pixel), so the output is bit for bit the same (tests/kernels/test_color.cpp).
+  thread_local std::vector<detail::ChromaTap> columns;
+  if (sl.format == PixelFormat::NV12 || sl.format == PixelFormat::P016) {
+    if (columns.size() < static_cast<size_t>(a.width)) columns.resize(static_cast<size_t>(a.width));
+    for (int x = 0; x < a.width; ++x) columns[static_cast<size_t>(x)] = detail::chroma_tap(x, a.siting.dx, a.cw);
+  }
+  const detail::ChromaTap* cols = columns.data();
   detail::dispatch(s, d, [&]<Src S, Dst D>() {
     auto rows = [&](int begin, int end) {
+      // A local copy: stores through uint8_t* may alias anything the compiler cannot see
+      // is private, and would make it reload every argument for every pixel.
+      const ConvertArgs args = a;
       for (int r = begin; r < end; ++r) {
-        const int z = r / a.height, y = r % a.height;
-        for (int x = 0; x < a.width; ++x) detail::convert_pixel<S, D>(a, x, y, z);
+        const int z = r / args.height, y = r % args.height;
+        if constexpr ((S == Src::NV12 || S == Src::P016) && D != Dst::Gray8) {
+          if (!rows_fast_path) {
+            for (int x = 0; x < args.width; ++x) detail::convert_pixel<S, D>(args, x, y, z);
+            continue;
+          }
+          using T = detail::SampleOf<S>;
+          const detail::ChromaTap ty = detail::chroma_tap(y, args.siting.dy, args.ch);
+          const T* luma = reinterpret_cast<const T*>(args.y.base + z * args.y.frame_stride + y * args.y.pitch);
+          const std::uint8_t* uv = args.u.base + z * args.u.frame_stride;
+          const T* c0 = reinterpret_cast<const T*>(uv + static_cast<size_t>(ty.i0) * args.u.pitch);
+          const T* c1 = reinterpret_cast<const T*>(uv + static_cast<size_t>(ty.i1) * args.u.pitch);
+          for (int x = 0; x < args.width; ++x) {
+            const detail::ChromaTap tx = cols[x];
+            const int a0 = 2 * tx.i0, a1 = 2 * tx.i1;
+            const float U = detail::chroma_mix(c0[a0], c0[a1], c1[a0], c1[a1], tx.w, ty.w);
+            const float V = detail::chroma_mix(c0[a0 + 1], c0[a1 + 1], c1[a0 + 1], c1[a1 + 1], tx.w, ty.w);
+            detail::store_pixel<D>(args, x, y, z, static_cast<float>(luma[x]), U, V);
+          }
+        } else {
+          for (int x = 0; x < args.width; ++x) detail::convert_pixel<S, D>(args, x, y, z);
+        }
       }
     };
     detail::parallel_for(frames * a.height, rows);
   });
 }
+}  // namespace
 
 void crop_resize_normalize(const FrameBatch& src, FrameBatch& dst, const CropRect& r, const Normalize& norm,
                            const ColorSettings& settings, const CudaStream* stream) {

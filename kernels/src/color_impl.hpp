@@ -16,20 +16,13 @@ struct ConvertArgs {
   ChromaSiting siting;
 };
 
-template <Src S, Dst D>
-CF_HD void convert_pixel(const ConvertArgs& a, int x, int y, int z) {
-  using T = std::conditional_t<S == Src::P016 || S == Src::YUV444P16, std::uint16_t, std::uint8_t>;
-  const float Y = load<T>(a.y, z, y, x);
+/// Writes pixel (x, y) of frame z of the destination from its Y'CbCr samples (U and V are
+/// ignored for gray).
+template <Dst D>
+CF_HD void store_pixel(const ConvertArgs& a, int x, int y, int z, float Y, float U, float V) {
   if constexpr (D == Dst::Gray8) {
     out_row<std::uint8_t>(a.o0, z, y)[x] = to_u8(luma_full(a.t, Y));
   } else {
-    float U, V;
-    if constexpr (S == Src::NV12 || S == Src::P016) {
-      chroma420<T>(a.u, z, x, y, a.cw, a.ch, a.siting, U, V);
-    } else {
-      U = load<T>(a.u, z, y, x);
-      V = load<T>(a.v, z, y, x);
-    }
     float r, g, b;
     yuv_to_rgb(a.t, Y, U, V, r, g, b);
     if constexpr (D == Dst::RGB24 || D == Dst::BGR24) {
@@ -57,6 +50,24 @@ CF_HD void convert_pixel(const ConvertArgs& a, int x, int y, int z) {
       out_row<std::uint16_t>(a.o2, z, y)[x] = to_half_bits(clampf(b, 0.0f, 1.0f));
     }
   }
+}
+
+template <Src S>
+using SampleOf = std::conditional_t<S == Src::P016 || S == Src::YUV444P16, std::uint16_t, std::uint8_t>;
+
+template <Src S, Dst D>
+CF_HD void convert_pixel(const ConvertArgs& a, int x, int y, int z) {
+  using T = SampleOf<S>;
+  const float Y = load<T>(a.y, z, y, x);
+  float U = 0.0f, V = 0.0f;
+  if constexpr (D == Dst::Gray8) {
+  } else if constexpr (S == Src::NV12 || S == Src::P016) {
+    chroma420<T>(a.u, z, x, y, a.cw, a.ch, a.siting, U, V);
+  } else {
+    U = load<T>(a.u, z, y, x);
+    V = load<T>(a.v, z, y, x);
+  }
+  store_pixel<D>(a, x, y, z, Y, U, V);
 }
 
 /// Calls fn.template operator()<S, D>() for the runtime pair: the one place that maps

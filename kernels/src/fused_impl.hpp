@@ -16,7 +16,7 @@ struct FusedArgs {
 /// Bilinear sample of a one-channel plane at (fx, fy), clamped to [x0, x1] x [y0, y1].
 template <typename T>
 CF_HD float bilinear_in(const PlaneRef& p, int z, float fx, float fy, int x0, int x1, int y0, int y1, int step, int offset) {
-  const float fx0 = floorf(fx), fy0 = floorf(fy);
+  const float fx0 = ffloor(fx), fy0 = ffloor(fy);
   const float wx = fadd(fx, -fx0), wy = fadd(fy, -fy0);
   const int ix0 = clampi(static_cast<int>(fx0), x0, x1), ix1 = clampi(static_cast<int>(fx0) + 1, x0, x1);
   const int iy0 = clampi(static_cast<int>(fy0), y0, y1), iy1 = clampi(static_cast<int>(fy0) + 1, y0, y1);

@@ -15,6 +15,7 @@
 
 #include "cuframe/decoder.hpp"
 #include "cuframe/error.hpp"
+#include "color_testing.hpp"
 #include "cuframe/kernels/color.hpp"
 #include "support/gpu.hpp"
 #include "support/helpers.hpp"
@@ -354,6 +355,27 @@ TEST(ColorRealSamples, DecodedFramesMatchTheReference) {
 }
 
 // The GPU executor gives the CPU executor's bytes exactly.
+// Note [CPU chroma rows] (kernels/src/color.cpp): the CPU executor's row path for 4:2:0
+// sources gives exactly what convert_pixel (the GPU kernel's per-pixel function) gives,
+// for every destination, chroma siting, odd sizes and several frames.
+TEST(ColorCpuRows, EqualTheSharedPerPixelMathExactly) {
+  for (PixelFormat src_fmt : {PixelFormat::NV12, PixelFormat::P016})
+    for (ChromaLocation loc : {ChromaLocation::Left, ChromaLocation::Center, ChromaLocation::TopLeft, ChromaLocation::Bottom}) {
+      const int depth = src_fmt == PixelFormat::P016 ? 10 : 8;
+      Source s = random_source(src_fmt, 77, 41, depth, 3, ColorMatrix::BT2020, ColorRange::Full, loc, 11);
+      for (PixelFormat out : {PixelFormat::RGB24, PixelFormat::BGR24, PixelFormat::RGBA, PixelFormat::RGBP,
+                              PixelFormat::Gray8, PixelFormat::RGBPF32, PixelFormat::RGBPF16}) {
+        const FrameLayout ol = converted_layout(s.batch.layout(), out);
+        FrameBatch fast = poisoned(ol, 4), slow = poisoned(ol, 4);
+        convert_color(s.batch, fast);
+        kernels::detail::convert_color_per_pixel(s.batch, slow);
+        expect_guards_intact(fast);
+        EXPECT_EQ(std::memcmp(fast.data(), slow.data(), ol.frame_stride * 3), 0)
+            << to_string(src_fmt) << " -> " << to_string(out) << ", siting " << static_cast<int>(loc);
+      }
+    }
+}
+
 TEST(ColorGpu, EqualsTheCpuExecutor) {
   CUFRAME_GPU_TEST();
   CudaStream stream;

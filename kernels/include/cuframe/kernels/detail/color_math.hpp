@@ -58,24 +58,37 @@ CF_HD T* out_row(const PlaneOut& p, int z, int y) {
 
 CF_HD int clampi(int v, int lo, int hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
-/// Bilinear 4:2:0 chroma at luma position (x, y), edges replicated. `interleaved`: NV12 /
-/// P016 (U at 2i, V at 2i+1) rather than separate planes. Weights are multiples of 1/4,
-/// so every product and sum is exact in float: no rounding differences anywhere.
+/// One axis of the 4:2:0 chroma interpolation: luma position `pos`, the siting offset
+/// (ChromaSiting::dx or dy) and the chroma plane's size give the two chroma samples
+/// (clamped: edges replicated) and the weight of the second.
+struct ChromaTap {
+  int i0, i1;
+  float w;
+};
+
+CF_HD ChromaTap chroma_tap(int pos, float offset, int size) {
+  const float c = fadd(fmul(static_cast<float>(pos), 0.5f), -offset);
+  const float f0 = ffloor(c);
+  const int i = static_cast<int>(f0);
+  return {clampi(i, 0, size - 1), clampi(i + 1, 0, size - 1), fadd(c, -f0)};
+}
+
+/// The bilinear mix of four chroma samples (row 0: s00, s01; row 1: s10, s11).
+CF_HD float chroma_mix(float s00, float s01, float s10, float s11, float wx, float wy) {
+  const float ix = fadd(1.0f, -wx), iy = fadd(1.0f, -wy);
+  return fadd(fmul(iy, fadd(fmul(ix, s00), fmul(wx, s01))), fmul(wy, fadd(fmul(ix, s10), fmul(wx, s11))));
+}
+
+/// Bilinear 4:2:0 chroma at luma position (x, y), edges replicated, from an interleaved
+/// plane (NV12 / P016: U at 2i, V at 2i+1). Weights are multiples of 1/4, so every
+/// product and sum is exact in float: no rounding differences anywhere.
 template <typename T>
 CF_HD void chroma420(const PlaneRef& uv, int z, int x, int y, int cw, int ch, ChromaSiting s, float& u, float& v) {
-  const float cx = fadd(fmul(static_cast<float>(x), 0.5f), -s.dx);
-  const float cy = fadd(fmul(static_cast<float>(y), 0.5f), -s.dy);
-  const float fx0 = floorf(cx), fy0 = floorf(cy);
-  const float wx = fadd(cx, -fx0), wy = fadd(cy, -fy0);
-  const int x0 = clampi(static_cast<int>(fx0), 0, cw - 1), x1 = clampi(static_cast<int>(fx0) + 1, 0, cw - 1);
-  const int y0 = clampi(static_cast<int>(fy0), 0, ch - 1), y1 = clampi(static_cast<int>(fy0) + 1, 0, ch - 1);
-  const float u00 = load<T>(uv, z, y0, 2 * x0), u01 = load<T>(uv, z, y0, 2 * x1);
-  const float u10 = load<T>(uv, z, y1, 2 * x0), u11 = load<T>(uv, z, y1, 2 * x1);
-  const float v00 = load<T>(uv, z, y0, 2 * x0 + 1), v01 = load<T>(uv, z, y0, 2 * x1 + 1);
-  const float v10 = load<T>(uv, z, y1, 2 * x0 + 1), v11 = load<T>(uv, z, y1, 2 * x1 + 1);
-  const float ix = fadd(1.0f, -wx), iy = fadd(1.0f, -wy);
-  u = fadd(fmul(iy, fadd(fmul(ix, u00), fmul(wx, u01))), fmul(wy, fadd(fmul(ix, u10), fmul(wx, u11))));
-  v = fadd(fmul(iy, fadd(fmul(ix, v00), fmul(wx, v01))), fmul(wy, fadd(fmul(ix, v10), fmul(wx, v11))));
+  const ChromaTap tx = chroma_tap(x, s.dx, cw), ty = chroma_tap(y, s.dy, ch);
+  u = chroma_mix(load<T>(uv, z, ty.i0, 2 * tx.i0), load<T>(uv, z, ty.i0, 2 * tx.i1), load<T>(uv, z, ty.i1, 2 * tx.i0),
+                 load<T>(uv, z, ty.i1, 2 * tx.i1), tx.w, ty.w);
+  v = chroma_mix(load<T>(uv, z, ty.i0, 2 * tx.i0 + 1), load<T>(uv, z, ty.i0, 2 * tx.i1 + 1),
+                 load<T>(uv, z, ty.i1, 2 * tx.i0 + 1), load<T>(uv, z, ty.i1, 2 * tx.i1 + 1), tx.w, ty.w);
 }
 
 /// (R, G, B) on the output scale the transform was built for (0..255 or 0..1), unclamped.

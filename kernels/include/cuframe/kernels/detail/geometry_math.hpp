@@ -80,7 +80,7 @@ struct LinearTap {
 
 CF_HD LinearTap linear_tap(int d, float scale, int size) {
   const float f = fadd(fmul(fadd(static_cast<float>(d), 0.5f), scale), -0.5f);
-  const float f0 = floorf(f);
+  const float f0 = ffloor(f);
   const int i = static_cast<int>(f0);
   return {clampi(i, 0, size - 1), clampi(i + 1, 0, size - 1), fadd(f, -f0)};
 }
@@ -98,8 +98,8 @@ CF_HD float resize_sample(const PlaneIn& in, const PlaneOutG& out, int z, int x,
   const float sx = static_cast<float>(in.width) / static_cast<float>(out.width);
   const float sy = static_cast<float>(in.height) / static_cast<float>(out.height);
   if constexpr (I == Interp::Nearest) {
-    const int ix = static_cast<int>(floorf(fmul(static_cast<float>(x), sx)));
-    const int iy = static_cast<int>(floorf(fmul(static_cast<float>(y), sy)));
+    const int ix = static_cast<int>(ffloor(fmul(static_cast<float>(x), sx)));
+    const int iy = static_cast<int>(ffloor(fmul(static_cast<float>(y), sy)));
     return sample<T>(in, z, ix, iy, c, channels);
   } else if constexpr (I == Interp::Bilinear) {
     const LinearTap tx = linear_tap(x, sx, in.width), ty = linear_tap(y, sy, in.height);
@@ -109,7 +109,7 @@ CF_HD float resize_sample(const PlaneIn& in, const PlaneOutG& out, int z, int x,
   } else if constexpr (I == Interp::Bicubic) {
     const float fx = fadd(fmul(fadd(static_cast<float>(x), 0.5f), sx), -0.5f);
     const float fy = fadd(fmul(fadd(static_cast<float>(y), 0.5f), sy), -0.5f);
-    const float x0 = floorf(fx), y0 = floorf(fy);
+    const float x0 = ffloor(fx), y0 = ffloor(fy);
     const float tx = fadd(fx, -x0), ty = fadd(fy, -y0);
     const int ix = static_cast<int>(x0), iy = static_cast<int>(y0);
     float acc = 0.0f;
@@ -126,10 +126,10 @@ CF_HD float resize_sample(const PlaneIn& in, const PlaneOutG& out, int z, int x,
     const float x0 = fmul(static_cast<float>(x), sx), x1 = fmul(static_cast<float>(x + 1), sx);
     const float y0 = fmul(static_cast<float>(y), sy), y1 = fmul(static_cast<float>(y + 1), sy);
     float acc = 0.0f, area = 0.0f;
-    for (int j = static_cast<int>(floorf(y0)); static_cast<float>(j) < y1; ++j) {
+    for (int j = static_cast<int>(ffloor(y0)); static_cast<float>(j) < y1; ++j) {
       const float hy = fadd(fminf(y1, static_cast<float>(j + 1)), -fmaxf(y0, static_cast<float>(j)));
       if (hy <= 0.0f) continue;
-      for (int i = static_cast<int>(floorf(x0)); static_cast<float>(i) < x1; ++i) {
+      for (int i = static_cast<int>(ffloor(x0)); static_cast<float>(i) < x1; ++i) {
         const float wx = fadd(fminf(x1, static_cast<float>(i + 1)), -fmaxf(x0, static_cast<float>(i)));
         if (wx <= 0.0f) continue;
         const float w = fmul(wx, hy);

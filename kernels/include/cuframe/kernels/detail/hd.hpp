@@ -43,6 +43,18 @@ CF_HD float fdiv(float a, float b) {
 #endif
 }
 
+/// floor, exactly; on the host without a libm call for the coordinates the kernels use
+/// (|v| < 2^31: the truncation to int is exact, and a negative non-integer steps down).
+CF_HD float ffloor(float v) {
+#if defined(__CUDA_ARCH__)
+  return floorf(v);
+#else
+  if (!(v > -2147483648.0f && v < 2147483648.0f)) return std::floor(v);
+  const float t = static_cast<float>(static_cast<int>(v));
+  return t > v ? t - 1.0f : t;
+#endif
+}
+
 CF_HD float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 /// Round half to even, as the default FPU mode does on both sides.
