@@ -1,5 +1,6 @@
 #include "cuframe/kernels/filter.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -7,6 +8,7 @@
 #include "cpu_pool.hpp"
 #include "cuframe/error.hpp"
 #include "filter_impl.hpp"
+#include "filter_testing.hpp"
 #include "memory.hpp"
 
 namespace cuframe::kernels {
@@ -46,23 +48,78 @@ GeometryJob plane_job(const FrameBatch& src, FrameBatch& dst, int p) {
   return j;
 }
 
+// The plain per-sample form of both passes: what the GPU kernels compute, kept for the
+// tests that prove Note [CPU blur rows] exact (filter_testing.hpp).
+template <typename T>
+void blur_cpu_per_sample(const BlurJob& b, const BlurWeights& w) {
+  const GeometryJob& j = b.plane;
+  const int ch = j.kind.channels;
+  for (int z = 0; z < j.frames; ++z)
+    for (int y = 0; y < j.in.height; ++y)
+      for (int x = 0; x < j.in.width; ++x)
+        for (int c = 0; c < ch; ++c) store<float>(b.scratch_out, z, x, y, c, ch, blur_h<T>(j.in, z, x, y, c, ch, w));
+  for (int z = 0; z < j.frames; ++z)
+    for (int y = 0; y < j.in.height; ++y)
+      for (int x = 0; x < j.in.width; ++x)
+        for (int c = 0; c < ch; ++c) store<T>(j.out, z, x, y, c, ch, blur_v(b.scratch_in, z, x, y, c, ch, w));
+}
+
+// Note [CPU blur rows]: both passes run a row at a time with the taps in the outer loop
+// and the samples of the row in the inner one, so the compiler vectorises across the
+// row; the columns within `radius` of an edge (where samples are clamped) go through
+// blur_h, sample by sample. Each output sample still sees exactly the operations of
+// blur_h / blur_v in the same order (w0 * s, then + w_k * (s[-k] + s[+k]) for k = 1..r),
+// so the result is bit for bit the per-sample one (tests/kernels/test_filter.cpp).
 template <typename T>
 void blur_cpu(const BlurJob& b, const BlurWeights& w) {
   const GeometryJob& j = b.plane;
   const int ch = j.kind.channels;
+  const int width = j.in.width, r = w.radius;
+  const int n = width * ch;
   auto h_rows = [&](int begin, int end) {
-    for (int r = begin; r < end; ++r) {
-      const int z = r / j.in.height, y = r % j.in.height;
-      for (int x = 0; x < j.in.width; ++x)
-        for (int c = 0; c < ch; ++c) store<float>(b.scratch_out, z, x, y, c, ch, blur_h<T>(j.in, z, x, y, c, ch, w));
+    for (int row = begin; row < end; ++row) {
+      const int z = row / j.in.height, y = row % j.in.height;
+      const T* src = reinterpret_cast<const T*>(j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride +
+                                                static_cast<std::size_t>(y) * j.in.pitch);
+      float* acc = reinterpret_cast<float*>(b.scratch_out.base + static_cast<std::size_t>(z) * b.scratch_out.frame_stride +
+                                            static_cast<std::size_t>(y) * b.scratch_out.pitch);
+      const int lo = std::min(r, width), hi = std::max(lo, width - r);  // interior columns [lo, hi)
+      for (int i = lo * ch; i < hi * ch; ++i) acc[i] = fmul(w.w[0], static_cast<float>(src[i]));
+      for (int k = 1; k <= r; ++k) {
+        const float wk = w.w[k];
+        const int o = k * ch;
+        for (int i = lo * ch; i < hi * ch; ++i)
+          acc[i] = fadd(acc[i], fmul(wk, fadd(static_cast<float>(src[i - o]), static_cast<float>(src[i + o]))));
+      }
+      for (int x = 0; x < lo; ++x)
+        for (int c = 0; c < ch; ++c) acc[x * ch + c] = blur_h<T>(j.in, z, x, y, c, ch, w);
+      for (int x = hi; x < width; ++x)
+        for (int c = 0; c < ch; ++c) acc[x * ch + c] = blur_h<T>(j.in, z, x, y, c, ch, w);
     }
   };
   parallel_for(j.frames * j.in.height, h_rows);
   auto v_rows = [&](int begin, int end) {
-    for (int r = begin; r < end; ++r) {
-      const int z = r / j.in.height, y = r % j.in.height;
-      for (int x = 0; x < j.in.width; ++x)
-        for (int c = 0; c < ch; ++c) store<T>(j.out, z, x, y, c, ch, blur_v(b.scratch_in, z, x, y, c, ch, w));
+    thread_local std::vector<float> acc_row;
+    if (acc_row.size() < static_cast<std::size_t>(n)) acc_row.resize(static_cast<std::size_t>(n));
+    float* acc = acc_row.data();
+    for (int row = begin; row < end; ++row) {
+      const int z = row / j.in.height, y = row % j.in.height;
+      auto scratch_row = [&](int yy) {
+        yy = clampi(yy, 0, j.in.height - 1);
+        return reinterpret_cast<const float*>(b.scratch_in.base + static_cast<std::size_t>(z) * b.scratch_in.frame_stride +
+                                              static_cast<std::size_t>(yy) * b.scratch_in.pitch);
+      };
+      const float* mid = scratch_row(y);
+      for (int i = 0; i < n; ++i) acc[i] = fmul(w.w[0], mid[i]);
+      for (int k = 1; k <= r; ++k) {
+        const float wk = w.w[k];
+        const float* up = scratch_row(y - k);
+        const float* down = scratch_row(y + k);
+        for (int i = 0; i < n; ++i) acc[i] = fadd(acc[i], fmul(wk, fadd(up[i], down[i])));
+      }
+      T* out = reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
+                                    static_cast<std::size_t>(y) * j.out.pitch);
+      for (int i = 0; i < n; ++i) out[i] = to_sample<T>(acc[i]);
     }
   };
   parallel_for(j.frames * j.in.height, v_rows);
@@ -109,7 +166,9 @@ GaussianBlur::GaussianBlur(GaussianBlur&&) noexcept = default;
 GaussianBlur& GaussianBlur::operator=(GaussianBlur&&) noexcept = default;
 int GaussianBlur::radius() const noexcept { return impl_->weights.empty() ? 0 : impl_->weights[0].radius; }
 
-void GaussianBlur::run(const FrameBatch& src, FrameBatch& dst, const CudaStream* stream) {
+void GaussianBlur::run(const FrameBatch& src, FrameBatch& dst, const CudaStream* stream) { run_impl(src, dst, stream, true); }
+
+void GaussianBlur::run_impl(const FrameBatch& src, FrameBatch& dst, const CudaStream* stream, bool rows) {
   Impl& m = *impl_;
   if (src.layout() != m.layout || dst.layout() != m.layout)
     throw Error(Errc::InvalidArgument, "blur", "batch layout differs from the planned one");
@@ -133,9 +192,9 @@ void GaussianBlur::run(const FrameBatch& src, FrameBatch& dst, const CudaStream*
       continue;
     }
     switch (b.plane.kind.type) {
-      case SampleType::U8: blur_cpu<std::uint8_t>(b, w); break;
-      case SampleType::U16: blur_cpu<std::uint16_t>(b, w); break;
-      case SampleType::F32: blur_cpu<float>(b, w); break;
+      case SampleType::U8: rows ? blur_cpu<std::uint8_t>(b, w) : blur_cpu_per_sample<std::uint8_t>(b, w); break;
+      case SampleType::U16: rows ? blur_cpu<std::uint16_t>(b, w) : blur_cpu_per_sample<std::uint16_t>(b, w); break;
+      case SampleType::F32: rows ? blur_cpu<float>(b, w) : blur_cpu_per_sample<float>(b, w); break;
     }
   }
   dst.resize(src.size());
@@ -216,5 +275,9 @@ void adjust_brightness_contrast(FrameBatch& batch, double brightness, double con
     parallel_for(j.frames * j.out.height, rows);
   }
 }
+
+namespace detail {
+void blur_per_sample(GaussianBlur& blur, const FrameBatch& src, FrameBatch& dst) { blur.run_impl(src, dst, nullptr, false); }
+}  // namespace detail
 
 }  // namespace cuframe::kernels

@@ -89,6 +89,30 @@ TEST(Blur, MatchesTheReference) {
   }
 }
 
+// Note [CPU blur rows] (kernels/src/filter.cpp): the row path gives exactly what the
+// per-sample blur_h / blur_v (the GPU kernels' functions) give: wide and narrow planes
+// (narrower than the kernel: every column is an edge column), 1 to 3 channels, NV12's
+// interleaved chroma, small and large sigma.
+TEST(Blur, CpuRowsEqualTheSharedPerSampleMathExactly) {
+  struct Case {
+    PixelFormat f;
+    int w, h;
+    double sigma;
+  };
+  for (const Case& c : {Case{PixelFormat::RGB24, 67, 31, 2.0}, Case{PixelFormat::Gray8, 9, 40, 3.5},
+                        Case{PixelFormat::NV12, 50, 22, 1.25}, Case{PixelFormat::RGBA, 40, 12, 0.4},
+                        Case{PixelFormat::Gray8, 300, 5, 7.3}}) {
+    const FrameBatch src = random_u8(c.f, c.w, c.h, 2, 17);
+    FrameBatch rows = poisoned(src.layout(), 2), per_sample = poisoned(src.layout(), 2);
+    kernels::GaussianBlur blur(src.layout(), 2, c.sigma, MemoryKind::Host);
+    blur.run(src, rows);
+    kernels::detail::blur_per_sample(blur, src, per_sample);
+    expect_guards_intact(rows);
+    EXPECT_EQ(std::memcmp(rows.data(), per_sample.data(), src.layout().frame_stride * 2), 0)
+        << to_string(c.f) << " " << c.w << "x" << c.h << " sigma " << c.sigma;
+  }
+}
+
 TEST(Blur, PlannedOnceRunsWithoutAllocating) {
   const FrameBatch src = random_u8(PixelFormat::RGB24, 64, 36, 4, 1);
   kernels::GaussianBlur blur(src.layout(), 4, 1.5, MemoryKind::Host);
