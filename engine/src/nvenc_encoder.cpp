@@ -264,14 +264,7 @@ bool same_guid(const GUID& a, const GUID& b) { return std::memcmp(&a, &b, sizeof
 
 // ---- capability probe (cached per device) ----
 
-struct CodecCaps {
-  bool supported = false;
-  int max_width = 0, max_height = 0, min_width = 0, min_height = 0;
-  bool ten_bit = false;
-  bool lossless = false;
-  int max_b_frames = 0;
-  int bframe_ref_mode = 0;  // NV_ENC_CAPS_SUPPORT_BFRAME_REF_MODE: 0 none, 1 each, 2 middle only
-};
+using CodecCaps = NvencCodecCaps;
 
 struct DeviceProbe {
   std::string problem;  // empty: NVENC present; the caps below are valid
@@ -382,30 +375,9 @@ const CodecCaps& caps_for(const DeviceProbe& probe, const NvencPlan& plan) {
   return plan.codec == "h264" ? probe.h264 : probe.hevc;
 }
 
-// B-frames the session uses: a defaulted count is capped at what the GPU supports
-// (Note [NVENC defaults]); an explicit one is checked by hardware_problem().
-int effective_b_frames(const NvencPlan& plan, const EncodeOptions& o, const CodecCaps& c) {
-  return o.b_frames == -1 ? std::min(plan.b_frames, std::max(c.max_b_frames, 0)) : plan.b_frames;
-}
-
 std::string hardware_problem(const NvencPlan& plan, const EncodeParams& p, const EncodeOptions& o,
                              const DeviceProbe& probe) {
-  const CodecCaps& c = caps_for(probe, plan);
-  const std::string who = "the NVENC of " + probe.gpu_name;
-  if (!c.supported) return who + " does not encode " + plan.codec;
-  auto size = [](int w, int h) { return std::to_string(w) + "x" + std::to_string(h); };
-  if (c.max_width > 0 && c.max_height > 0 && (p.width > c.max_width || p.height > c.max_height))
-    return who + " encodes " + plan.codec + " up to " + size(c.max_width, c.max_height) + ", not " +
-           size(p.width, p.height);
-  if (p.width < c.min_width || p.height < c.min_height)
-    return who + " encodes " + plan.codec + " from " + size(c.min_width, c.min_height) + ", not " +
-           size(p.width, p.height);
-  if (plan.input_format == "p010" && !c.ten_bit) return who + " has no 10-bit " + plan.codec + " encoding";
-  if (plan.tuning == "lossless" && !c.lossless) return who + " has no lossless " + plan.codec + " encoding";
-  if (o.b_frames > c.max_b_frames)
-    return who + " encodes " + plan.codec + " with at most " + std::to_string(c.max_b_frames) + " B-frames, not " +
-           std::to_string(o.b_frames);
-  return {};
+  return nvenc_caps_problem(plan, p, o, caps_for(probe, plan), probe.gpu_name);
 }
 
 // ---- the session ----
@@ -465,7 +437,7 @@ class NvencEncoder final : public Encoder {
     if (std::string why = hardware_problem(plan_, params, options, probe); !why.empty())
       throw Error(Errc::Unsupported, subject_, "NVENC cannot be used: " + why);
     const CodecCaps& caps = caps_for(probe, plan_);
-    plan_.b_frames = effective_b_frames(plan_, options, caps);
+    plan_.b_frames = nvenc_b_frames(plan_, options, caps);
 
     ctx_.emplace(options.device);
     ContextScope scope(ctx_->get());

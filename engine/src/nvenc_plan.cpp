@@ -233,6 +233,28 @@ NvencPlan plan_nvenc(const EncodeParams& p, const EncodeOptions& o) {
   return plan;
 }
 
+std::string nvenc_caps_problem(const NvencPlan& plan, const EncodeParams& p, const EncodeOptions& o,
+                               const NvencCodecCaps& c, const std::string& gpu) {
+  const std::string who = "the NVENC of " + gpu;
+  if (!c.supported) return who + " does not encode " + plan.codec;
+  if (c.max_width > 0 && c.max_height > 0 && (p.width > c.max_width || p.height > c.max_height))
+    return who + " encodes " + plan.codec + " up to " + size_text(c.max_width, c.max_height) + ", not " +
+           size_text(p.width, p.height);
+  if (p.width < c.min_width || p.height < c.min_height)
+    return who + " encodes " + plan.codec + " from " + size_text(c.min_width, c.min_height) + ", not " +
+           size_text(p.width, p.height);
+  if (plan.input_format == "p010" && !c.ten_bit) return who + " has no 10-bit " + plan.codec + " encoding";
+  if (plan.tuning == "lossless" && !c.lossless) return who + " has no lossless " + plan.codec + " encoding";
+  if (o.b_frames > c.max_b_frames)
+    return who + " encodes " + plan.codec + " with at most " + std::to_string(c.max_b_frames) + " B-frames, not " +
+           std::to_string(o.b_frames);
+  return {};
+}
+
+int nvenc_b_frames(const NvencPlan& plan, const EncodeOptions& o, const NvencCodecCaps& c) {
+  return o.b_frames == -1 ? std::min(plan.b_frames, std::max(c.max_b_frames, 0)) : plan.b_frames;
+}
+
 std::string to_string(const NvencPlan& plan) {
   std::string s = plan.codec + " " + plan.preset + " " + plan.tuning + " " + plan.rate_control;
   if (plan.rate_control == "constqp") {

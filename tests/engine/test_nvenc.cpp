@@ -358,6 +358,72 @@ TEST(NvencPlan, SmallestAcceptedSizes) {
   EXPECT_THROW(plan_nvenc(p, with_codec(Codec::H264)), Error);
 }
 
+// Caps handling without hardware: made-up capability answers of the kinds real GPUs give
+// (an A100-class part without NVENC codecs, a Pascal card without HEVC B-frames, a
+// consumer card) decide the same way the session will on the GPU.
+NvencCodecCaps turing_h264() {
+  NvencCodecCaps c;
+  c.supported = true;
+  c.max_width = 4096;
+  c.max_height = 4096;
+  c.min_width = 145;
+  c.min_height = 49;
+  c.ten_bit = false;
+  c.lossless = true;
+  c.max_b_frames = 4;
+  c.bframe_ref_mode = 2;
+  return c;
+}
+
+TEST(NvencCaps, AGpuThatCanSaysNothing) {
+  const NvencPlan plan = plan_nvenc(hd(), with_codec(Codec::H264));
+  EXPECT_EQ(nvenc_caps_problem(plan, hd(), with_codec(Codec::H264), turing_h264(), "GPU X"), "");
+  EXPECT_EQ(nvenc_b_frames(plan, with_codec(Codec::H264), turing_h264()), 3);
+}
+
+TEST(NvencCaps, EachMissingCapabilityIsNamed) {
+  const EncodeOptions h264 = with_codec(Codec::H264);
+  const NvencPlan plan = plan_nvenc(hd(), h264);
+  NvencCodecCaps none;  // the codec's GUID is not offered
+  EXPECT_EQ(nvenc_caps_problem(plan, hd(), h264, none, "NVIDIA A100"), "the NVENC of NVIDIA A100 does not encode h264");
+
+  NvencCodecCaps small = turing_h264();
+  small.max_width = 1280;
+  small.max_height = 720;
+  EXPECT_EQ(nvenc_caps_problem(plan, hd(), h264, small, "G"), "the NVENC of G encodes h264 up to 1280x720, not 1920x1080");
+
+  NvencCodecCaps big_min = turing_h264();
+  big_min.min_width = 2048;
+  EXPECT_NE(nvenc_caps_problem(plan, hd(), h264, big_min, "G").find("from 2048x49"), std::string::npos);
+
+  const EncodeOptions hevc = with_codec(Codec::HEVC);
+  const NvencPlan main10 = plan_nvenc(hd(PixelFormat::P016, 10), hevc);
+  NvencCodecCaps eight_only = turing_h264();
+  EXPECT_EQ(nvenc_caps_problem(main10, hd(PixelFormat::P016, 10), hevc, eight_only, "G"),
+            "the NVENC of G has no 10-bit hevc encoding");
+
+  EncodeOptions lossless = h264;
+  lossless.tune = "lossless";
+  NvencCodecCaps lossy_only = turing_h264();
+  lossy_only.lossless = false;
+  EXPECT_EQ(nvenc_caps_problem(plan_nvenc(hd(), lossless), hd(), lossless, lossy_only, "G"),
+            "the NVENC of G has no lossless h264 encoding");
+}
+
+TEST(NvencCaps, BFramesDefaultToWhatTheGpuHasButAnExplicitCountIsChecked) {
+  NvencCodecCaps pascal_hevc = turing_h264();
+  pascal_hevc.max_b_frames = 0;  // HEVC B-frames need Turing or newer
+  const EncodeOptions hevc = with_codec(Codec::HEVC);
+  const NvencPlan plan = plan_nvenc(hd(), hevc);
+  EXPECT_EQ(nvenc_caps_problem(plan, hd(), hevc, pascal_hevc, "P"), "") << "a defaulted count is capped, not refused";
+  EXPECT_EQ(nvenc_b_frames(plan, hevc, pascal_hevc), 0);
+  EncodeOptions two = hevc;
+  two.b_frames = 2;
+  EXPECT_EQ(nvenc_caps_problem(plan_nvenc(hd(), two), hd(), two, pascal_hevc, "P"),
+            "the NVENC of P encodes hevc with at most 0 B-frames, not 2");
+  EXPECT_EQ(nvenc_b_frames(plan_nvenc(hd(), two), two, turing_h264()), 2);
+}
+
 TEST(NvencReason, WithoutADriverItNamesWhatIsMissing) {
   const DriverStatus st = driver_status();
   if (st.libcuda) GTEST_SKIP() << "a driver is present: NvencGpu.ReasonAgreesWithTheCapabilityQuery covers it";

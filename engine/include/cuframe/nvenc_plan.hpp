@@ -77,6 +77,27 @@ struct NvencPlan {
 /// bitrates, gop, b_frames, preset, tune, odd or too small sizes). Needs no GPU.
 NvencPlan plan_nvenc(const EncodeParams& params, const EncodeOptions& options);
 
+/// What a GPU's NVENC reports for one codec (nvEncGetEncodeCaps), as the session reads it.
+struct NvencCodecCaps {
+  bool supported = false;       ///< the codec's GUID is among nvEncGetEncodeGUIDs
+  int max_width = 0, max_height = 0, min_width = 0, min_height = 0;
+  bool ten_bit = false;         ///< NV_ENC_CAPS_SUPPORT_10BIT_ENCODE
+  bool lossless = false;        ///< NV_ENC_CAPS_SUPPORT_LOSSLESS_ENCODE
+  int max_b_frames = 0;         ///< NV_ENC_CAPS_NUM_MAX_BFRAMES
+  int bframe_ref_mode = 0;      ///< NV_ENC_CAPS_SUPPORT_BFRAME_REF_MODE: 0 none, 1 each, 2 middle only
+};
+
+/// Why this GPU's NVENC (`caps`, on the GPU named `gpu`) cannot run `plan`: the codec is
+/// missing, the size is outside its range, no 10-bit or lossless, more B-frames asked
+/// for than it has. Empty when it can. Needs no GPU (the session calls it with the
+/// queried caps; tests with made-up ones).
+std::string nvenc_caps_problem(const NvencPlan& plan, const EncodeParams& params, const EncodeOptions& options,
+                               const NvencCodecCaps& caps, const std::string& gpu);
+
+/// The B-frames the session uses: a defaulted count is capped at what the GPU supports
+/// (Note [NVENC defaults]); an explicit one stays (nvenc_caps_problem refuses it if too many).
+int nvenc_b_frames(const NvencPlan& plan, const EncodeOptions& options, const NvencCodecCaps& caps);
+
 /// One line for --verbose and Encoder::description(), e.g.
 /// "h264 p4 hq vbr cq 23 gop 250 b 3 high nv12".
 std::string to_string(const NvencPlan& plan);
