@@ -43,4 +43,22 @@ inline void check(NVENCSTATUS status, const char* call, const char* file, int li
   if (status != NV_ENC_SUCCESS) throw_nvenc_error(status, call, file, line);
 }
 
+/// Makes `ctx` current on this thread for the scope (push/pop; nothing if ctx is null or
+/// the push fails, which the next driver call then reports).
+class ContextScope {
+ public:
+  explicit ContextScope(CUcontext ctx) noexcept {
+    if (ctx && nv_api().cuda->cuCtxPushCurrent(ctx) == CUDA_SUCCESS) pushed_ = true;
+  }
+  ~ContextScope() {
+    CUcontext popped = nullptr;
+    if (pushed_) nv_api().cuda->cuCtxPopCurrent(&popped);
+  }
+  ContextScope(const ContextScope&) = delete;
+  ContextScope& operator=(const ContextScope&) = delete;
+
+ private:
+  bool pushed_ = false;
+};
+
 }  // namespace cuframe::detail

@@ -32,6 +32,7 @@ namespace cuframe {
 
 namespace {
 
+using detail::ContextScope;
 using detail::nv_api;
 
 cudaVideoCodec nv_codec(Codec c) {
@@ -212,22 +213,6 @@ class NvdecDecoder final : public Decoder {
   }
 
  private:
-  class ContextScope {
-   public:
-    explicit ContextScope(CUcontext c) {
-      if (c && nv_api().cuda->cuCtxPushCurrent(c) == CUDA_SUCCESS) pushed_ = true;
-    }
-    ~ContextScope() {
-      CUcontext dummy = nullptr;
-      if (pushed_) nv_api().cuda->cuCtxPopCurrent(&dummy);
-    }
-    ContextScope(const ContextScope&) = delete;
-    ContextScope& operator=(const ContextScope&) = delete;
-
-   private:
-    bool pushed_ = false;
-  };
-
   static cudaVideoChromaFormat nv_chroma(ChromaFormat c) {
     return c == ChromaFormat::Yuv444 ? cudaVideoChromaFormat_444 : cudaVideoChromaFormat_420;
   }

@@ -144,22 +144,6 @@ const NV_ENCODE_API_FUNCTION_LIST& fns() { return nvenc_table().fns; }
     if (cuframe_status_ != NV_ENC_SUCCESS) throw_status(cuframe_status_, (encoder), #call, __FILE__, __LINE__); \
   } while (0)
 
-class ContextScope {
- public:
-  explicit ContextScope(CUcontext c) noexcept {
-    if (c && nv_api().cuda->cuCtxPushCurrent(c) == CUDA_SUCCESS) pushed_ = true;
-  }
-  ~ContextScope() {
-    CUcontext dummy = nullptr;
-    if (pushed_) nv_api().cuda->cuCtxPopCurrent(&dummy);
-  }
-  ContextScope(const ContextScope&) = delete;
-  ContextScope& operator=(const ContextScope&) = delete;
-
- private:
-  bool pushed_ = false;
-};
-
 // The device's primary context, retained for the object's life.
 class PrimaryContext {
  public:
