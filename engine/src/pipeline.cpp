@@ -478,6 +478,9 @@ struct Run {
     ro.decode = options.decode;
     ro.demux.limits = options.limits;
     ro.sessions = options.decode_sessions;
+    ro.before_allocating = [&](const FrameLayout& layout, int64_t frames, int64_t budget_left) {
+      plan_transcode(options, layout, frames, budget_left);  // the op buffers too, before the clip is allocated
+    };
     const auto t_dec = Clock::now();
     ResidentClip clip = ResidentClip::load(input, ro);
     const double dec_s = since(t_dec);
@@ -501,7 +504,6 @@ struct Run {
       d.keep_audio = true;
       audio_source.emplace(input, d);
     }
-    plan_transcode(options, frames.layout(), clip.size(), budget() - static_cast<int64_t>(clip.bytes()));
     plan_output(frames.layout(), clip.info().video);
     open_encoder_and_output(clip.info().video, audio_source ? &*audio_source : nullptr, has_audio);
     make_streams();

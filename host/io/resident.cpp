@@ -72,6 +72,7 @@ ResidentClip ResidentClip::load(const InputSource& input, const ResidentOptions&
                     (memory == MemoryKind::Device ? "device" : "host") + " memory budget is " + std::to_string(budget) +
                     " bytes (" + mib(budget) + "): use streaming mode (--mode stream), or raise the budget");
 
+  if (options.before_allocating) options.before_allocating(layout, count, budget - needed);
   ResidentClip clip;
   Impl& m = *clip.impl_;
   m.info = reader.info();

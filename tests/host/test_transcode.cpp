@@ -565,6 +565,8 @@ TEST(TranscodeErrors, BadParametersFailBeforeAnyOutput) {
       {{"--encoder", "nvenc"}, 1, "NVENC cannot be used"},
       {{"--preset", "warp9"}, 1, "refused"},
       {{"--qp", "20", "--crf", "20"}, 2, "alternatives"},
+      {{"--ops", "resize=60000x60000"}, 1, "over the limits"},
+      {{"--device", "cuda:x"}, 2, "--device must be"},
   };
   for (const Case& c : cases) {
     fs::remove(out);
@@ -578,6 +580,67 @@ TEST(TranscodeErrors, BadParametersFailBeforeAnyOutput) {
     for (const auto& e : fs::directory_iterator(out_dir()))
       EXPECT_EQ(e.path().filename().string().find(".bad.mp4.cuframe-"), std::string::npos) << e.path();
   }
+}
+
+// plan_transcode (Note [Stream memory]): what the ring or resident op buffers need is
+// refused against the budget before the output is opened, with the numbers and what to do.
+TEST(TranscodeErrors, MemoryBudgetIsCheckedBeforeAnyOutput) {
+  const fs::path in = test::sample("testsrc2.mp4");  // 1280x720 nv12: 1.4 MB a frame
+  const fs::path out = out_dir() / "budget.mkv";
+  TranscodeOptions o;
+  o.encode.backend = EncoderBackend::Cpu;
+  o.chunk = 64;
+  o.limits.memory_budget_bytes = 64 << 20;  // a ring of 3 x 64 frames needs ~270 MB
+  auto e = test::error_of([&] { transcode(InputSource::file(in.string()), out.string(), o); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code(), Errc::LimitExceeded);
+  EXPECT_NE(std::string(e->what()).find("use a smaller --chunk"), std::string::npos) << e->what();
+  EXPECT_FALSE(fs::exists(out));
+  o.chunk = 8;  // ~34 MB: fits
+  EXPECT_EQ(transcode(InputSource::file(in.string()), out.string(), o).frames, 60);
+
+  // Resident: the clip (60 frames, ~83 MB) fits a 100 MB budget, an upscale's buffers beside it do not.
+  fs::remove(out);
+  o.mode = PipelineMode::Resident;
+  o.limits.memory_budget_bytes = 100 << 20;
+  o.ops = parse_ops("resize=1920x1080");
+  e = test::error_of([&] { transcode(InputSource::file(in.string()), out.string(), o); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code(), Errc::LimitExceeded);
+  EXPECT_NE(std::string(e->what()).find("use --mode stream"), std::string::npos) << e->what();
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST(TranscodePlan, SizesAndRefusals) {
+  const FrameLayout hd = make_layout(PixelFormat::NV12, 1920, 1080);
+  TranscodeOptions o;
+  o.ops = parse_ops("resize=1280x720,blur=1");
+  const TranscodePlan p = plan_transcode(o, hd, 100, int64_t{1} << 40);
+  EXPECT_EQ(p.output.width, 1280);
+  EXPECT_EQ(p.output.height, 720);
+  const int64_t chunk_in = static_cast<int64_t>(hd.frame_stride) * 32;
+  const int64_t chain = static_cast<int64_t>(planned_chain_bytes(o.ops, hd, 32));
+  EXPECT_EQ(p.frame_bytes, 3 * (chunk_in + chain)) << "ring of 3 slots: decoded chunk + op buffers";
+  EXPECT_EQ(stream_memory_needed(o.ops, hd, 32, 3), p.frame_bytes);
+  const FrameLayout small = make_layout(PixelFormat::NV12, 1280, 720);
+  EXPECT_GE(chain, static_cast<int64_t>(small.frame_stride) * 32 * 2) << "resize and blur outputs, plus the blur scratch";
+
+  o.mode = PipelineMode::Live;
+  EXPECT_EQ(plan_transcode(o, hd, 100, int64_t{1} << 40).frame_bytes, stream_memory_needed(o.ops, hd, 1, 3))
+      << "live mode runs chunks of one frame";
+
+  o.ops = parse_ops("resize=16384x16384");  // within max_width/height but over max_pixels
+  auto e = test::error_of([&] { plan_transcode(o, hd, 100, int64_t{1} << 50); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code(), Errc::LimitExceeded);
+  o.limits.max_pixels = int64_t{16384} * 16384;
+  EXPECT_NO_THROW(plan_transcode(o, hd, 100, int64_t{1} << 50)) << "limits can be raised";
+
+  o.ops = {};
+  o.chunk = 0;
+  e = test::error_of([&] { plan_transcode(o, hd, 100, int64_t{1} << 40); });
+  ASSERT_TRUE(e.has_value());
+  EXPECT_EQ(e->code(), Errc::InvalidArgument);
 }
 
 TEST(TranscodeErrors, TruncatedInputLeavesNothing) {

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "cuframe/decoder.hpp"
@@ -25,6 +26,11 @@ struct ResidentOptions {
   /// order by position). 1: one session. 0: as many as the backend has engines (NVDEC
   /// engines of the GPU; 2 on the CPU). Segments never start off a keyframe.
   int sessions = 1;
+  /// Called once the layout and frame count are known and the clip itself has passed the
+  /// budget check, before anything is allocated, with the bytes of the budget the clip
+  /// leaves; what it throws ends the load. For callers that will allocate beside the clip
+  /// (transcode's op buffers) and want one check, up front, of both.
+  std::function<void(const FrameLayout& layout, int64_t frames, int64_t budget_left)> before_allocating;
 };
 
 class ResidentClip {
