@@ -427,7 +427,14 @@ TEST(Modes, StreamMemoryStaysFlatAsInputGrows10x) {
   EXPECT_GT(a["peak_host_bytes"].get<int64_t>(), 0);
   EXPECT_EQ(a["peak_host_bytes"], b["peak_host_bytes"]) << "engine buffers must not grow with the input";
   const double rss1 = a["max_rss_kb"].get<double>(), rss10 = b["max_rss_kb"].get<double>();
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer's quarantine keeps freed blocks (up to 256 MB) out of reuse, so the
+  // RSS of an instrumented process grows with the bytes it ever allocated: the RSS bound
+  // is checked in the normal build only; the engine's own buffers are checked above.
+  (void)rss10;
+#else
   EXPECT_LT(rss10, rss1 * 1.2) << "peak RSS " << rss1 << " kB -> " << rss10 << " kB";
+#endif
   RecordProperty("rss_1x_kb", std::to_string(rss1));
   RecordProperty("rss_10x_kb", std::to_string(rss10));
 }
