@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstring>
 
+#include "bench_common.hpp"
 #include "cuframe/cuda_stream.hpp"
 #include "cuframe/kernels/color.hpp"
 
@@ -54,12 +55,8 @@ void BM_ColorGpu(benchmark::State& state) {
   stream.fill_async(src.data(), 0x5a, src.bytes());
   for (int i = 0; i < 3; ++i) kernels::convert_color(src, dst, {}, &stream);  // warm-up
   stream.synchronize();
-  for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
-    kernels::convert_color(src, dst, {}, &stream);
-    stream.synchronize();
-    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
+  for (auto _ : state)
+    state.SetIterationTime(bench::gpu_ms(stream, [&] { kernels::convert_color(src, dst, {}, &stream); }) / 1000.0);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * moved(src, dst, n)));
 }
 
@@ -70,12 +67,10 @@ void BM_CopyD2D(benchmark::State& state) {
   FrameBatch src = source(w, h, n, MemoryKind::Device);
   FrameBatch dst(kernels::converted_layout(src.layout(), PixelFormat::RGB24), n, MemoryKind::Device);
   const size_t bytes = moved(src, dst, n) / 2;  // read + write of this many bytes = the same traffic
-  for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
-    stream.copy_async(dst.data(), src.data(), std::min(bytes, std::min(src.bytes(), dst.bytes())));
-    stream.synchronize();
-    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
+  const size_t n_bytes = std::min(bytes, std::min(src.bytes(), dst.bytes()));
+  stream.copy_async(dst.data(), src.data(), n_bytes);  // warm-up
+  for (auto _ : state)
+    state.SetIterationTime(bench::gpu_ms(stream, [&] { stream.copy_async(dst.data(), src.data(), n_bytes); }) / 1000.0);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * 2 * std::min(bytes, std::min(src.bytes(), dst.bytes()))));
 }
 

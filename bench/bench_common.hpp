@@ -8,10 +8,23 @@
 #include <sstream>
 #include <string>
 
+#include "cuframe/cuda_stream.hpp"
 #include "support/process.hpp"
 #include "support/test_env.hpp"
 
 namespace cuframe::bench {
+
+/// Milliseconds the device spends on the work `enqueue` queues on `stream`, from CUDA
+/// events recorded around it (no host time, no launch latency of a synchronise).
+template <typename F>
+double gpu_ms(const CudaStream& stream, F&& enqueue) {
+  static thread_local CudaEvent start(stream.device(), true), stop(stream.device(), true);
+  start.record(stream);
+  enqueue();
+  stop.record(stream);
+  stop.synchronize();
+  return stop.elapsed_ms_since(start);
+}
 
 /// The peer program (CUFRAME_FFMPEG, else `ffmpeg` on PATH); empty when there is none.
 inline std::string ffmpeg_path() { return test::tool_path("CUFRAME_FFMPEG", "ffmpeg"); }

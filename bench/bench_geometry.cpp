@@ -5,6 +5,7 @@
 
 #include <chrono>
 
+#include "bench_common.hpp"
 #include "cuframe/cuda_stream.hpp"
 #include "cuframe/kernels/color.hpp"
 #include "cuframe/kernels/filter.hpp"
@@ -78,23 +79,67 @@ void BM_ColorOpenCV(benchmark::State& state) {
 BENCHMARK(BM_ColorOpenCV)->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif
 
+// NV12 resizes to 2/3 of the size (1080p -> 720p, 4K -> 1440p): the transcode pipeline's
+// most common op, on the CPU executor and on the GPU (one launch per plane per batch, CUDA
+// event time); OpenCV resizes the same two planes (Y, and UV as 2 channels).
+FrameBatch nv12_batch(int w, int h, int n, MemoryKind mem) {
+  FrameBatch b(make_layout(PixelFormat::NV12, w, h), n, mem);
+  if (mem != MemoryKind::Device)
+    for (size_t i = 0; i < b.bytes(); ++i) b.data()[i] = static_cast<std::byte>((i * 2654435761u) >> 24);
+  b.resize(n);
+  return b;
+}
+
+void BM_ResizeNv12Cpu(benchmark::State& state) {
+  const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1));
+  FrameBatch src = nv12_batch(w, h, 1, MemoryKind::Host);
+  FrameBatch dst(kernels::resized_layout(src.layout(), w * 2 / 3, h * 2 / 3), 1, MemoryKind::Host);
+  for (auto _ : state) kernels::resize(src, dst, kernels::Interp::Bilinear);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * (src.layout().packed_bytes() + dst.layout().packed_bytes())));
+  state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ResizeNv12Cpu)->Args({1920, 1080})->Args({3840, 2160})->Unit(benchmark::kMillisecond)->UseRealTime();
+
+#ifdef CUFRAME_BENCH_OPENCV
+void BM_ResizeNv12OpenCV(benchmark::State& state) {
+  const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1));
+  FrameBatch src = nv12_batch(w, h, 1, MemoryKind::Host);
+  const FrameLayout& l = src.layout();
+  const cv::Mat y(h, w, CV_8UC1, src.plane(0, 0), l.planes[0].pitch);
+  const cv::Mat uv(h / 2, w / 2, CV_8UC2, src.plane(0, 1), l.planes[1].pitch);
+  cv::Mat oy(h * 2 / 3, w * 2 / 3, CV_8UC1), ouv(h / 3, w / 3, CV_8UC2);
+  for (auto _ : state) {
+    cv::resize(y, oy, oy.size(), 0, 0, cv::INTER_LINEAR);
+    cv::resize(uv, ouv, ouv.size(), 0, 0, cv::INTER_LINEAR);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * (w * h * 3 / 2 + (w * 2 / 3) * (h * 2 / 3) * 3 / 2)));
+  state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_ResizeNv12OpenCV)->Args({1920, 1080})->Args({3840, 2160})->Unit(benchmark::kMillisecond)->UseRealTime();
+#endif
+
+// GPU: RGB24 1080p -> 360p and NV12 -> 2/3 size, 1080p and 4K, batches of 1 and 32.
 void BM_ResizeGpu(benchmark::State& state) {
   if (cuda_device_count() == 0) return state.SkipWithError("no GPU");
-  const int n = static_cast<int>(state.range(0));
+  const bool nv12 = state.range(0) != 0;
+  const int w = static_cast<int>(state.range(1)), h = static_cast<int>(state.range(2)), n = static_cast<int>(state.range(3));
   CudaStream stream;
-  FrameBatch src = rgb_batch(1920, 1080, n, MemoryKind::Device);
-  FrameBatch dst(kernels::resized_layout(src.layout(), 640, 360), n, MemoryKind::Device);
+  FrameBatch src = nv12 ? nv12_batch(w, h, n, MemoryKind::Device) : rgb_batch(w, h, n, MemoryKind::Device);
+  FrameBatch dst(kernels::resized_layout(src.layout(), nv12 ? w * 2 / 3 : w / 3, nv12 ? h * 2 / 3 : h / 3), n,
+                 MemoryKind::Device);
   stream.fill_async(src.data(), 0x33, src.bytes());
-  kernels::resize(src, dst, kernels::Interp::Bilinear, &stream);
-  stream.synchronize();
-  for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
-    kernels::resize(src, dst, kernels::Interp::Bilinear, &stream);
-    stream.synchronize();
-    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  }
+  kernels::resize(src, dst, kernels::Interp::Bilinear, &stream);  // warm-up
+  for (auto _ : state)
+    state.SetIterationTime(
+        bench::gpu_ms(stream, [&] { kernels::resize(src, dst, kernels::Interp::Bilinear, &stream); }) / 1000.0);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * (src.layout().packed_bytes() + dst.layout().packed_bytes())));
+  state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_ResizeGpu)->Arg(1)->Arg(32)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_ResizeGpu)
+    ->ArgsProduct({{0, 1}, {1920}, {1080}, {1, 32}})
+    ->ArgsProduct({{1}, {3840}, {2160}, {1, 32}})
+    ->ArgNames({"nv12", "w", "h", "batch"})
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -106,7 +106,8 @@ void resize_bilinear_rows(const GeometryJob& j) {
   if (columns.size() < static_cast<std::size_t>(j.out.width)) columns.resize(static_cast<std::size_t>(j.out.width));
   for (int x = 0; x < j.out.width; ++x) columns[static_cast<std::size_t>(x)] = linear_tap(x, sx, j.in.width);
   const LinearTap* cols = columns.data();
-  auto rows = [&](int begin, int end) {
+  const int width = j.out.width;  // a local: stores through T* could alias the job's fields
+  auto rows = [&, cols, width](int begin, int end) {
     for (int r = begin; r < end; ++r) {
       const int z = r / j.out.height, y = r % j.out.height;
       const LinearTap ty = linear_tap(y, sy, j.in.height);
@@ -115,7 +116,7 @@ void resize_bilinear_rows(const GeometryJob& j) {
       const T* r1 = reinterpret_cast<const T*>(frame + static_cast<std::size_t>(ty.i1) * j.in.pitch);
       T* out = reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
                                     static_cast<std::size_t>(y) * j.out.pitch);
-      for (int x = 0; x < j.out.width; ++x) {
+      for (int x = 0; x < width; ++x) {
         const LinearTap tx = cols[x];
         const int a0 = tx.i0 * C, a1 = tx.i1 * C;
         for (int c = 0; c < C; ++c) {

@@ -48,7 +48,7 @@ CF_HD T to_sample(float v) {
   if constexpr (sizeof(T) == 1) {
     return to_u8(v);
   } else if constexpr (sizeof(T) == 2) {
-    return static_cast<T>(round_even(clampf(v, 0.0f, 65535.0f)));
+    return static_cast<T>(round_even_small(clampf(v, 0.0f, 65535.0f)));
   } else {
     return v;
   }

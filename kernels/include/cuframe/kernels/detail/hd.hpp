@@ -71,8 +71,18 @@ CF_HD int round_even(float v) {
 #endif
 }
 
+/// round_even for v already in [-2^22, 2^22] (clamped sample values): no range test, so
+/// that loops over samples vectorise on the host.
+CF_HD int round_even_small(float v) {
+#if defined(__CUDA_ARCH__)
+  return __float2int_rn(v);
+#else
+  return static_cast<int>((v + 12582912.0f) - 12582912.0f);
+#endif
+}
+
 /// Saturating float -> uint8 (round half to even, clamp to [0, 255]).
-CF_HD std::uint8_t to_u8(float v) { return static_cast<std::uint8_t>(round_even(clampf(v, 0.0f, 255.0f))); }
+CF_HD std::uint8_t to_u8(float v) { return static_cast<std::uint8_t>(round_even_small(clampf(v, 0.0f, 255.0f))); }
 
 /// float -> IEEE binary16 bits, round to nearest even (subnormals and overflow handled),
 /// the same on host and device.
