@@ -58,7 +58,7 @@ cd "$src"
   --enable-decoder=h264,hevc,vp8,vp9,mpeg1video,mpeg2video,mpeg4,av1,libdav1d,rawvideo,aac,mp3,opus,vorbis \
   --enable-decoder=h264_cuvid,hevc_cuvid,vp8_cuvid,vp9_cuvid,av1_cuvid,mpeg2_cuvid,mpeg4_cuvid \
   --enable-hwaccel=h264_nvdec,hevc_nvdec,vp8_nvdec,vp9_nvdec,av1_nvdec,mpeg1_nvdec,mpeg2_nvdec,mpeg4_nvdec \
-  --enable-encoder=libx264,libx265,libsvtav1,h264_nvenc,hevc_nvenc,rawvideo,wrapped_avframe,aac \
+  --enable-encoder=libx264,libx265,libsvtav1,h264_nvenc,hevc_nvenc,rawvideo,wrapped_avframe,aac,pcm_s16le \
   --enable-protocol=file,pipe \
   --enable-filter=scale,format,null,nullsink,copy,fps,crop,hflip,vflip,transpose,gblur,eq,setpts,trim,split \
   --enable-filter=hwupload,hwdownload,hwupload_cuda,hwmap,scale_cuda,psnr,ssim,aresample,anull \

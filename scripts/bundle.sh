@@ -56,7 +56,7 @@ for f in "$out"/*; do
 done
 if [ "$with_data" = 1 ]; then
   mkdir -p "$out/data"
-  cp -r tests/data/samples tests/data/h264 tests/data/streams tests/data/bad "$out/data/"
+  cp -r tests/data/samples tests/data/h264 tests/data/streams tests/data/bad tests/data/fuzz_regressions "$out/data/"
 fi
 cat > "$out/README.txt" <<'TXT'
 cuframe portable bundle. On the GPU node, from this folder:

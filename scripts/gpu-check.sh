@@ -16,8 +16,13 @@ bin=${CUFRAME_BIN:-$here}
 outdir=${1:?usage: gpu-check.sh OUTDIR}
 mkdir -p "$outdir"
 outdir=$(cd "$outdir" && pwd)
-data=${CUFRAME_TEST_DATA:-$bin/data}
-[ -d "$data/samples" ] || data=$here/../tests/data
+# Test data: the bundle's data/, else the repository's (a bundle built with
+# CUFRAME_BUNDLE_DATA=0 sits in dist/cuframe-bundle; this script also runs from scripts/).
+data=${CUFRAME_TEST_DATA:-}
+for d in "$data" "$bin/data" "$here/../../tests/data" "$here/../tests/data"; do
+  if [ -n "$d" ] && [ -d "$d/samples" ]; then data=$(cd "$d" && pwd); break; fi
+done
+[ -d "$data/samples" ] || { echo "gpu-check: no test data (set CUFRAME_TEST_DATA)"; exit 2; }
 export CUFRAME_TEST_DATA=$data CUFRAME_CLI=$bin/cuframe CUFRAME_FFPROBE=$bin/ffprobe CUFRAME_FFMPEG=$bin/ffmpeg
 export CUFRAME_EXAMPLES_DIR=${CUFRAME_EXAMPLES_DIR:-$bin}
 tests_s=${CUFRAME_CHECK_TESTS_S:-300}
@@ -64,11 +69,10 @@ rc=0
 for p in "${pids[@]}"; do wait "$p" || rc=1; done
 cat "$outdir"/tests-*.log > "$outdir/tests.log"
 passed=$(grep -h '^\[  PASSED  \]' "$outdir"/tests-*.log | awk '{s += $4} END {print s + 0}')
-failed=$(grep -h '^\[  FAILED  \] [0-9]* test' "$outdir"/tests-*.log | awk '{s += $4} END {print s + 0}')
 grep -h '^\[  FAILED  \] [A-Za-z]' "$outdir"/tests-*.log | sort -u > "$outdir/tests-failed.txt"
 grep -h '^\[  SKIPPED \] [A-Za-z]' "$outdir"/tests-*.log | sort -u > "$outdir/tests-skipped.txt"
 head -40 "$outdir/tests-failed.txt"
-note "tests" "$passed passed, $failed failed, $(wc -l < "$outdir/tests-skipped.txt") skipped (exit $rc, $(elapsed))"
+note "tests" "$passed passed, $(wc -l < "$outdir/tests-failed.txt") failed, $(wc -l < "$outdir/tests-skipped.txt") skipped (exit $rc, $(elapsed))"
 
 gpu_tests='Driver.*:CudaEvents.*:PatternKernel.*:*Gpu*:NvencGpu.*'
 if command -v compute-sanitizer >/dev/null; then
