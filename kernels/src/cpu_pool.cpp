@@ -1,6 +1,7 @@
 #include "cpu_pool.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -13,7 +14,10 @@ namespace {
 class Pool {
  public:
   Pool() {
-    const unsigned n = std::max(1u, std::thread::hardware_concurrency());
+    unsigned n = std::max(1u, std::thread::hardware_concurrency());
+    // CUFRAME_CPU_THREADS caps the executor's threads (1: the calling thread alone).
+    if (const char* e = std::getenv("CUFRAME_CPU_THREADS"); e && std::atoi(e) > 0)
+      n = std::min(n, static_cast<unsigned>(std::atoi(e)));
     for (unsigned i = 1; i < n; ++i) workers_.emplace_back([this] { work(); });
   }
   ~Pool() {
