@@ -4,7 +4,7 @@
 // | backend | where frames land         | codecs                                     | state |
 // |---------|---------------------------|--------------------------------------------|-------|
 // | Cpu     | host memory (FrameBatch)  | everything libavcodec decodes              | done  |
-// | Nvdec   | device memory             | H.264, HEVC, VP8, VP9, AV1, MPEG-2/4 per the GPU's caps | not yet written |
+// | Nvdec   | device memory             | H.264, HEVC, VP8, VP9, AV1, MPEG-2/4 per the GPU's caps | written, not yet run on a GPU: Auto picks it only with CUFRAME_NVDEC_EXPERIMENTAL=1 |
 //
 // Output is the native format of the stream (see frame.hpp): NV12 for 8-bit 4:2:0, P016
 // for 10/12-bit 4:2:0, YUV444P / YUV444P16 for 4:4:4. Frames come in presentation order,
