@@ -80,10 +80,12 @@ void write_trace(const std::string& path, const std::string& in, const Transcode
 
 void summary(const std::string& in, const std::string& out, const TranscodeStats& s) {
   const std::string sessions = s.decode_sessions > 1 ? " x " + std::to_string(s.decode_sessions) + " sessions" : "";
-  std::fprintf(stderr, "cuframe: %s -> %s: %lld frames %dx%d in %.2f s (%.1f fps); decoder %s%s; encoder %s\n",
+  // Note [Encoder choice]: a fallback from NVENC is never silent.
+  const std::string fallback = s.encoder_fallback.empty() ? "" : " (auto: NVENC not used: " + s.encoder_fallback + ")";
+  std::fprintf(stderr, "cuframe: %s -> %s: %lld frames %dx%d in %.2f s (%.1f fps); decoder %s%s; encoder %s%s\n",
                in.c_str(), out.c_str(), static_cast<long long>(s.frames), s.width, s.height, s.seconds,
                s.seconds > 0 ? static_cast<double>(s.frames) / s.seconds : 0.0, s.decoder.c_str(), sessions.c_str(),
-               s.encoder.c_str());
+               s.encoder.c_str(), fallback.c_str());
   if (!s.latency_ms.empty()) {
     std::vector<double> l = s.latency_ms;
     std::sort(l.begin(), l.end());

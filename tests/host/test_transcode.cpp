@@ -495,6 +495,11 @@ TEST(Modes, TraceFileIsChromeTraceJson) {
   const ProcessResult r = cli({"transcode", test::sample("testsrc2.mp4").string(), (out_dir() / "t.mp4").string(),
                                "--ops", "gray", "--chunk", "16", "--trace", trace.string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The summary line names the encoder, and the reason when Auto did not get NVENC.
+  if (r.err.find("; encoder libx264") != std::string::npos)
+    EXPECT_NE(r.err.find("(auto: NVENC not used: "), std::string::npos) << r.err;
+  else
+    EXPECT_NE(r.err.find("; encoder NVENC"), std::string::npos) << r.err;
   std::ifstream f(trace);
   const nlohmann::json j = nlohmann::json::parse(f);
   std::map<std::string, int> spans;
