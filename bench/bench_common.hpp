@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -7,6 +8,8 @@
 #include <mutex>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "cuframe/cuda_stream.hpp"
 #include "support/process.hpp"
@@ -24,6 +27,28 @@ double gpu_ms(const CudaStream& stream, F&& enqueue) {
   stop.record(stream);
   stop.synchronize();
   return stop.elapsed_ms_since(start);
+}
+
+/// Runs the commands at once (one process each) and waits for all of them: the wall time
+/// in seconds, or -1 with `error` set to the last stderr line of one that failed. For
+/// peers of N parallel sessions.
+inline double run_processes_at_once(const std::vector<std::vector<std::string>>& commands, std::string& error) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  std::mutex lock;
+  bool ok = true;
+  for (const auto& argv : commands)
+    threads.emplace_back([&, argv] {
+      const test::ProcessResult r = test::run_process(
+          argv, {.stdin_file = {}, .stdin_data = {}, .close_stdin_early = false, .timeout_s = 600, .env = {}});
+      if (r.exit_code != 0) {
+        std::lock_guard<std::mutex> hold(lock);
+        ok = false;
+        error = r.last_err_line();
+      }
+    });
+  for (auto& t : threads) t.join();
+  return ok ? std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() : -1.0;
 }
 
 /// The peer program (CUFRAME_FFMPEG, else `ffmpeg` on PATH); empty when there is none.

@@ -98,19 +98,14 @@ void BM_PeerFfmpegNvdec(benchmark::State& state, const std::string& codec) {
   if (file.empty() || ffmpeg.empty()) return state.SkipWithError("no peer ffmpeg");
   const int procs = static_cast<int>(state.range(0));
   int64_t frames = 0;
+  const std::vector<std::vector<std::string>> commands(
+      static_cast<size_t>(procs),
+      {ffmpeg, "-v", "error", "-hwaccel", "cuda", "-hwaccel_output_format", "cuda", "-i", file, "-f", "null", "-"});
   for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::thread> threads;
-    std::atomic<bool> ok{true};
-    for (int p = 0; p < procs; ++p)
-      threads.emplace_back([&] {
-        const test::ProcessResult r = test::run_process({ffmpeg, "-v", "error", "-hwaccel", "cuda",
-                                                         "-hwaccel_output_format", "cuda", "-i", file, "-f", "null", "-"});
-        if (r.exit_code != 0) ok = false;
-      });
-    for (auto& t : threads) t.join();
-    if (!ok) return state.SkipWithError("ffmpeg -hwaccel cuda failed");
-    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    std::string error;
+    const double seconds = bench::run_processes_at_once(commands, error);
+    if (seconds < 0) return state.SkipWithError(("ffmpeg -hwaccel cuda failed: " + error).c_str());
+    state.SetIterationTime(seconds);
     frames += 120 * procs;
   }
   state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);

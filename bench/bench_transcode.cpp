@@ -156,33 +156,23 @@ void BM_PeerFfmpegCudaTranscode(benchmark::State& state) {
   const bool nvenc = nvenc_unavailable_reason(p, EncodeOptions{}).empty();
   const int procs = static_cast<int>(state.range(0));
   int64_t frames = 0;
+  std::vector<std::vector<std::string>> commands;
+  for (int i = 0; i < procs; ++i) {
+    std::vector<std::string> args = {ffmpeg, "-v", "error", "-nostdin", "-y", "-hwaccel", "cuda",
+                                     "-hwaccel_output_format", "cuda", "-i", clip, "-vf"};
+    if (nvenc) {
+      args.insert(args.end(), {"scale_cuda=1280:720", "-c:v", "h264_nvenc"});
+    } else {
+      args.insert(args.end(), {"scale_cuda=1280:720,hwdownload,format=nv12", "-c:v", "libx264"});
+    }
+    args.push_back(out_path("peer-cuda" + std::to_string(i)).string());
+    commands.push_back(std::move(args));
+  }
   for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::thread> threads;
-    std::atomic<bool> ok{true};
-    std::string err;
-    std::mutex lock;
-    for (int i = 0; i < procs; ++i)
-      threads.emplace_back([&, i] {
-        std::vector<std::string> args = {ffmpeg, "-v", "error", "-nostdin", "-y", "-hwaccel", "cuda",
-                                         "-hwaccel_output_format", "cuda", "-i", clip, "-vf"};
-        if (nvenc) {
-          args.insert(args.end(), {"scale_cuda=1280:720", "-c:v", "h264_nvenc"});
-        } else {
-          args.insert(args.end(), {"scale_cuda=1280:720,hwdownload,format=nv12", "-c:v", "libx264"});
-        }
-        args.push_back(out_path("peer-cuda" + std::to_string(i)).string());
-        const test::ProcessResult r = test::run_process(args, {.stdin_file = {}, .stdin_data = {},
-                                                               .close_stdin_early = false, .timeout_s = 600, .env = {}});
-        if (r.exit_code != 0) {
-          ok = false;
-          std::lock_guard<std::mutex> hold(lock);
-          err = r.last_err_line();
-        }
-      });
-    for (auto& t : threads) t.join();
-    if (!ok) return state.SkipWithError(("ffmpeg's CUDA pipeline failed: " + err).c_str());
-    state.SetIterationTime(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    std::string error;
+    const double seconds = bench::run_processes_at_once(commands, error);
+    if (seconds < 0) return state.SkipWithError(("ffmpeg's CUDA pipeline failed: " + error).c_str());
+    state.SetIterationTime(seconds);
     frames += static_cast<int64_t>(kFrames) * procs;
   }
   for (int i = 0; i < procs; ++i) fs::remove(out_path("peer-cuda" + std::to_string(i)));
