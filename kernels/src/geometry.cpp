@@ -1,6 +1,7 @@
 #include "cuframe/kernels/geometry.hpp"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cpu_pool.hpp"
@@ -92,12 +93,33 @@ void remap_cpu(const GeometryJob& j) {
   parallel_for(j.frames * j.out.height, rows);
 }
 
-// Note [CPU bilinear rows]: the bilinear resize row by row, with the column taps
-// (linear_tap) computed once per call instead of once per sample, and no clamping in the
-// inner loop. The float operations on each sample are those of resize_sample (the same
-// taps, the same bilinear_mix), so the result is bit for bit what the per-sample path and
-// the GPU kernel give (tests/kernels/test_geometry.cpp checks both). The column taps live
-// in a per-thread buffer that only grows: no allocation per call in steady state.
+// Note [CPU bilinear rows]: the bilinear resize in two passes per output row, as
+// bilinear_mix is written: first the horizontal mix of each of the two source rows it
+// reads (top and bottom, with the column taps computed once per call), into float rows;
+// then the vertical mix of those two float rows, a loop over contiguous samples that the
+// compiler vectorises. A source row's horizontal mix is kept while the next output rows
+// read it again, so each source row is mixed about once per thread. The float operations
+// on each sample are exactly those of resize_sample (the same taps, the same three steps
+// of bilinear_mix, in the same order), so the result is bit for bit what the per-sample
+// path and the GPU kernel give (tests/kernels/test_geometry.cpp checks both). The taps and
+// the float rows live in per-thread buffers that only grow: no allocation per call in
+// steady state.
+template <typename T, int C>
+void mix_row_horizontally(const T* src, int src_samples, const LinearTap* cols, int width, float* wide, float* out) {
+  for (int i = 0; i < src_samples; ++i) wide[i] = static_cast<float>(src[i]);  // vectorised; exact
+  for (int x = 0; x < width; ++x) {
+    const LinearTap tx = cols[x];
+    const float* a = wide + tx.i0 * C;
+    const float* b = wide + tx.i1 * C;
+    for (int c = 0; c < C; ++c) out[x * C + c] = fadd(a[c], fmul(tx.w, fadd(b[c], -a[c])));
+  }
+}
+
+template <typename T>
+void mix_rows_vertically(const float* top, const float* bot, float wy, int n, T* out) {
+  for (int i = 0; i < n; ++i) out[i] = to_sample<T>(fadd(top[i], fmul(wy, fadd(bot[i], -top[i]))));
+}
+
 template <typename T, int C>
 void resize_bilinear_rows(const GeometryJob& j) {
   const float sx = static_cast<float>(j.in.width) / static_cast<float>(j.out.width);
@@ -106,25 +128,39 @@ void resize_bilinear_rows(const GeometryJob& j) {
   if (columns.size() < static_cast<std::size_t>(j.out.width)) columns.resize(static_cast<std::size_t>(j.out.width));
   for (int x = 0; x < j.out.width; ++x) columns[static_cast<std::size_t>(x)] = linear_tap(x, sx, j.in.width);
   const LinearTap* cols = columns.data();
-  const int width = j.out.width;  // a local: stores through T* could alias the job's fields
-  auto rows = [&, cols, width](int begin, int end) {
+  // locals: stores through T* could alias the job's fields
+  const int width = j.out.width, samples = width * C, src_samples = j.in.width * C;
+  auto rows = [&, cols, width, samples, src_samples](int begin, int end) {
+    thread_local std::vector<float> mixed;
+    const std::size_t need = 2 * static_cast<std::size_t>(samples) + static_cast<std::size_t>(src_samples);
+    if (mixed.size() < need) mixed.resize(need);
+    float* top = mixed.data();
+    float* bot = top + samples;
+    float* wide = bot + samples;
+    int top_row = -1, bot_row = -1, frame = -1;  // the source rows top and bot hold, of `frame`
     for (int r = begin; r < end; ++r) {
       const int z = r / j.out.height, y = r % j.out.height;
       const LinearTap ty = linear_tap(y, sy, j.in.height);
-      const std::uint8_t* frame = j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride;
-      const T* r0 = reinterpret_cast<const T*>(frame + static_cast<std::size_t>(ty.i0) * j.in.pitch);
-      const T* r1 = reinterpret_cast<const T*>(frame + static_cast<std::size_t>(ty.i1) * j.in.pitch);
-      T* out = reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
-                                    static_cast<std::size_t>(y) * j.out.pitch);
-      for (int x = 0; x < width; ++x) {
-        const LinearTap tx = cols[x];
-        const int a0 = tx.i0 * C, a1 = tx.i1 * C;
-        for (int c = 0; c < C; ++c) {
-          const float v = bilinear_mix(static_cast<float>(r0[a0 + c]), static_cast<float>(r0[a1 + c]),
-                                       static_cast<float>(r1[a0 + c]), static_cast<float>(r1[a1 + c]), tx.w, ty.w);
-          out[x * C + c] = to_sample<T>(v);
+      const std::uint8_t* base = j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride;
+      if (z != frame) top_row = bot_row = -1, frame = z;
+      if (ty.i0 != top_row) {
+        if (ty.i0 == bot_row) {
+          std::swap(top, bot);
+          std::swap(top_row, bot_row);
+        } else {
+          mix_row_horizontally<T, C>(reinterpret_cast<const T*>(base + static_cast<std::size_t>(ty.i0) * j.in.pitch),
+                                     src_samples, cols, width, wide, top);
+          top_row = ty.i0;
         }
       }
+      if (ty.i1 != bot_row) {
+        mix_row_horizontally<T, C>(reinterpret_cast<const T*>(base + static_cast<std::size_t>(ty.i1) * j.in.pitch),
+                                   src_samples, cols, width, wide, bot);
+        bot_row = ty.i1;
+      }
+      mix_rows_vertically<T>(top, bot, ty.w, samples,
+                             reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
+                                                  static_cast<std::size_t>(y) * j.out.pitch));
     }
   };
   parallel_for(j.frames * j.out.height, rows);

@@ -214,7 +214,7 @@ bool same_pixels(const FrameBatch& a, const FrameBatch& b) {
 // Note [CPU bilinear rows] (kernels/src/geometry.cpp): the CPU executor's row loop gives
 // exactly the shared per-sample math the GPU kernel evaluates (resize_sample), on every
 // plane kind: 1, 2 (NV12 chroma), 3 and 4 channels, 8 and 16 bits, up and down, and
-// batches of several frames.
+// batches of several frames (whose source rows the row loop must never mix up).
 TEST(ResizeCpuRows, EqualsTheSharedPerSampleMathExactly) {
   struct Case {
     PixelFormat f;
@@ -222,7 +222,10 @@ TEST(ResizeCpuRows, EqualsTheSharedPerSampleMathExactly) {
   };
   for (const Case& c : {Case{PixelFormat::NV12, 97, 61, 40, 22}, Case{PixelFormat::NV12, 33, 20, 70, 41},
                         Case{PixelFormat::P016, 64, 36, 29, 17}, Case{PixelFormat::RGB24, 50, 30, 123, 7},
-                        Case{PixelFormat::RGBA, 31, 29, 16, 16}, Case{PixelFormat::RGBPF32, 20, 12, 9, 25}}) {
+                        Case{PixelFormat::RGBA, 31, 29, 16, 16}, Case{PixelFormat::RGBPF32, 20, 12, 9, 25},
+                        // one source row: every output row of every frame reads row 0, so
+                        // a row kept from the frame before would give that frame's pixels
+                        Case{PixelFormat::RGB24, 9, 1, 13, 40}, Case{PixelFormat::NV12, 10, 2, 6, 80}}) {
     const FrameBatch src = random_batch(c.f, c.w, c.h, 3, 7u + static_cast<uint32_t>(c.w));
     FrameBatch dst = poisoned(kernels::resized_layout(src.layout(), c.dw, c.dh), 3);
     kernels::resize(src, dst, Interp::Bilinear);
