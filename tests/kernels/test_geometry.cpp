@@ -211,24 +211,37 @@ bool same_pixels(const FrameBatch& a, const FrameBatch& b) {
   return true;
 }
 
-// Note [CPU bilinear rows] (kernels/src/geometry.cpp): the CPU executor's row loop gives
-// exactly the shared per-sample math the GPU kernel evaluates (resize_sample), on every
-// plane kind: 1, 2 (NV12 chroma), 3 and 4 channels, 8 and 16 bits, up and down, and
-// batches of several frames (whose source rows the row loop must never mix up).
+// The per-sample math for one output sample, as the GPU kernel evaluates it.
+template <typename T>
+float shared_resize_sample(Interp interp, const kernels::detail::PlaneIn& in, const kernels::detail::PlaneOutG& out,
+                           int z, int x, int y, int ch, int channels) {
+  using kernels::detail::resize_sample;
+  namespace d = kernels::detail;
+  return interp == Interp::Area ? resize_sample<T, d::Interp::Area>(in, out, z, x, y, ch, channels)
+                                : resize_sample<T, d::Interp::Bilinear>(in, out, z, x, y, ch, channels);
+}
+
+// Notes [CPU bilinear rows] and [CPU area rows] (kernels/src/geometry.cpp): the CPU
+// executor's row loops give exactly the shared per-sample math the GPU kernel evaluates
+// (resize_sample), on every plane kind: 1, 2 (NV12 chroma), 3 and 4 channels, 8 and 16
+// bits and float, up and down, and batches of several frames (whose source rows the row
+// loop must never mix up).
 TEST(ResizeCpuRows, EqualsTheSharedPerSampleMathExactly) {
   struct Case {
     PixelFormat f;
     int w, h, dw, dh;
   };
+  for (const Interp interp : {Interp::Bilinear, Interp::Area})
   for (const Case& c : {Case{PixelFormat::NV12, 97, 61, 40, 22}, Case{PixelFormat::NV12, 33, 20, 70, 41},
-                        Case{PixelFormat::P016, 64, 36, 29, 17}, Case{PixelFormat::RGB24, 50, 30, 123, 7},
+                        Case{PixelFormat::NV12, 120, 68, 80, 46}, Case{PixelFormat::P016, 64, 36, 29, 17},
+                        Case{PixelFormat::RGB24, 50, 30, 123, 7}, Case{PixelFormat::RGB24, 301, 97, 37, 13},
                         Case{PixelFormat::RGBA, 31, 29, 16, 16}, Case{PixelFormat::RGBPF32, 20, 12, 9, 25},
                         // one source row: every output row of every frame reads row 0, so
                         // a row kept from the frame before would give that frame's pixels
                         Case{PixelFormat::RGB24, 9, 1, 13, 40}, Case{PixelFormat::NV12, 10, 2, 6, 80}}) {
     const FrameBatch src = random_batch(c.f, c.w, c.h, 3, 7u + static_cast<uint32_t>(c.w));
     FrameBatch dst = poisoned(kernels::resized_layout(src.layout(), c.dw, c.dh), 3);
-    kernels::resize(src, dst, Interp::Bilinear);
+    kernels::resize(src, dst, interp);
     expect_guards_intact(dst);
     const FrameLayout& sl = src.layout();
     const FrameLayout& dl = dst.layout();
@@ -247,22 +260,23 @@ TEST(ResizeCpuRows, EqualsTheSharedPerSampleMathExactly) {
             for (int ch = 0; ch < channels; ++ch) {
               const uint8_t* row = out.base + z * out.frame_stride + y * out.pitch;
               if (bytes == 1) {
-                const float v = kernels::detail::resize_sample<uint8_t, kernels::detail::Interp::Bilinear>(in, out, z, x, y, ch, channels);
+                const float v = shared_resize_sample<uint8_t>(interp, in, out, z, x, y, ch, channels);
                 wrong += row[x * channels + ch] != kernels::detail::to_sample<uint8_t>(v);
               } else if (bytes == 2) {
-                const float v = kernels::detail::resize_sample<uint16_t, kernels::detail::Interp::Bilinear>(in, out, z, x, y, ch, channels);
+                const float v = shared_resize_sample<uint16_t>(interp, in, out, z, x, y, ch, channels);
                 uint16_t got;
                 std::memcpy(&got, row + 2 * (x * channels + ch), 2);
                 wrong += got != kernels::detail::to_sample<uint16_t>(v);
               } else {
-                const float v = kernels::detail::resize_sample<float, kernels::detail::Interp::Bilinear>(in, out, z, x, y, ch, channels);
+                const float v = shared_resize_sample<float>(interp, in, out, z, x, y, ch, channels);
                 float got;
                 std::memcpy(&got, row + 4 * (x * channels + ch), 4);
                 wrong += std::memcmp(&got, &v, 4) != 0;
               }
             }
     }
-    EXPECT_EQ(wrong, 0u) << to_string(c.f) << " " << c.w << "x" << c.h << " -> " << c.dw << "x" << c.dh;
+    EXPECT_EQ(wrong, 0u) << (interp == Interp::Area ? "area " : "bilinear ") << to_string(c.f) << " " << c.w << "x"
+                         << c.h << " -> " << c.dw << "x" << c.dh;
   }
 }
 

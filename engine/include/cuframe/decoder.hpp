@@ -31,7 +31,7 @@ struct DecodeOptions {
   /// backend or an error saying why not.
   Backend backend = Backend::Auto;
   int device = 0;
-  /// CPU decoder threads; 0 = one per core.
+  /// CPU decoder threads; 0 = libavcodec chooses (as the ffmpeg program does: cores + 1).
   int threads = 0;
   /// false (default): a packet that fails to decode is an error (Errc::InvalidData) —
   /// output is either exact or absent. true: skip it like the ffmpeg program does (its

@@ -92,6 +92,20 @@ CF_HD float bilinear_mix(float a, float b, float d, float e, float wx, float wy)
   return fadd(top, fmul(wy, fadd(bot, -top)));
 }
 
+/// The span [a0, a1) of source pixels that output pixel d covers, for the area filter.
+struct AreaSpan {
+  float a0, a1;
+};
+
+CF_HD AreaSpan area_span(int d, float scale) {
+  return {fmul(static_cast<float>(d), scale), fmul(static_cast<float>(d + 1), scale)};
+}
+
+/// How much of source pixel i the span covers (<= 0: none of it).
+CF_HD float area_cover(AreaSpan s, int i) {
+  return fadd(fminf(s.a1, static_cast<float>(i + 1)), -fmaxf(s.a0, static_cast<float>(i)));
+}
+
 /// One output sample of a resize of plane `in` to `out` (sizes inside the structs).
 template <typename T, Interp I>
 CF_HD float resize_sample(const PlaneIn& in, const PlaneOutG& out, int z, int x, int y, int c, int channels) {
@@ -123,14 +137,13 @@ CF_HD float resize_sample(const PlaneIn& in, const PlaneOutG& out, int z, int x,
     return acc;
   } else {
     // Area (box filter with fractional coverage); meant for downscaling.
-    const float x0 = fmul(static_cast<float>(x), sx), x1 = fmul(static_cast<float>(x + 1), sx);
-    const float y0 = fmul(static_cast<float>(y), sy), y1 = fmul(static_cast<float>(y + 1), sy);
+    const AreaSpan spx = area_span(x, sx), spy = area_span(y, sy);
     float acc = 0.0f, area = 0.0f;
-    for (int j = static_cast<int>(ffloor(y0)); static_cast<float>(j) < y1; ++j) {
-      const float hy = fadd(fminf(y1, static_cast<float>(j + 1)), -fmaxf(y0, static_cast<float>(j)));
+    for (int j = static_cast<int>(ffloor(spy.a0)); static_cast<float>(j) < spy.a1; ++j) {
+      const float hy = area_cover(spy, j);
       if (hy <= 0.0f) continue;
-      for (int i = static_cast<int>(ffloor(x0)); static_cast<float>(i) < x1; ++i) {
-        const float wx = fadd(fminf(x1, static_cast<float>(i + 1)), -fmaxf(x0, static_cast<float>(i)));
+      for (int i = static_cast<int>(ffloor(spx.a0)); static_cast<float>(i) < spx.a1; ++i) {
+        const float wx = area_cover(spx, i);
         if (wx <= 0.0f) continue;
         const float w = fmul(wx, hy);
         acc = fadd(acc, fmul(w, sample<T>(in, z, i, j, c, channels)));
