@@ -3,8 +3,14 @@
 #include "cuframe/kernels/color.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "color_impl.hpp"
 #include "color_testing.hpp"
@@ -129,13 +135,106 @@ void convert_color(const FrameBatch& src, FrameBatch& dst, const ColorSettings& 
   convert_color_impl(src, dst, settings, stream, /*rows_fast_path=*/true);
 }
 
+namespace {
+void rgb_bytes_row(const detail::YuvToRgb& t, const float* Y, const float* U, const float* V, int n, std::uint8_t* R,
+                   std::uint8_t* G, std::uint8_t* B);
+}  // namespace
+
 namespace detail {
 void convert_color_per_pixel(const FrameBatch& src, FrameBatch& dst, const ColorSettings& settings) {
   convert_color_impl(src, dst, settings, nullptr, /*rows_fast_path=*/false);
 }
+
+void rgb_bytes_for_testing(const YuvToRgb& t, const float* Y, const float* U, const float* V, int n, std::uint8_t* R,
+                           std::uint8_t* G, std::uint8_t* B) {
+  rgb_bytes_row(t, Y, U, V, n, R, G, B);
+}
 }  // namespace detail
 
 namespace {
+// One chroma row of an interleaved 4:2:0 plane mixed horizontally at every luma column:
+// the inner half of chroma_mix (ix * s0 + wx * s1), U into u and V into v.
+template <typename T>
+void mix_chroma_row(const T* c, const detail::ChromaTap* cols, int width, float* u, float* v) {
+  for (int x = 0; x < width; ++x) {
+    const detail::ChromaTap tx = cols[x];
+    const float ix = detail::fadd(1.0f, -tx.w);
+    const int a0 = 2 * tx.i0, a1 = 2 * tx.i1;
+    u[x] = detail::fadd(detail::fmul(ix, static_cast<float>(c[a0])), detail::fmul(tx.w, static_cast<float>(c[a1])));
+    v[x] = detail::fadd(detail::fmul(ix, static_cast<float>(c[a0 + 1])), detail::fmul(tx.w, static_cast<float>(c[a1 + 1])));
+  }
+}
+
+// One row of 8-bit RGB from float Y, U and V rows: yuv_to_rgb and to_u8 as store_pixel
+// does them, into planar bytes. Under SSE2 sixteen pixels a step: the same float
+// operations in the same order on four lanes, then to_u8 as in mix_rows_vertically
+// (geometry.cpp): clamp, cvtps2dq (half to even, as round_even_small), packs that cannot
+// saturate.
+void rgb_bytes_row(const detail::YuvToRgb& t, const float* Y, const float* U, const float* V, int n, std::uint8_t* R,
+                   std::uint8_t* G, std::uint8_t* B) {
+  int x = 0;
+#if defined(__SSE2__)
+  const __m128 yo = _mm_set1_ps(t.y_offset), co = _mm_set1_ps(t.c_offset), lo = _mm_setzero_ps(),
+               hi = _mm_set1_ps(255.0f);
+  __m128 m[9];
+  for (int k = 0; k < 9; ++k) m[k] = _mm_set1_ps(t.m[k]);
+  auto quad = [&](int k, __m128i& r, __m128i& g, __m128i& b) {
+    const __m128 yy = _mm_sub_ps(_mm_loadu_ps(Y + k), yo), uu = _mm_sub_ps(_mm_loadu_ps(U + k), co),
+                 vv = _mm_sub_ps(_mm_loadu_ps(V + k), co);
+    auto row = [&](int i) {
+      const __m128 v = _mm_add_ps(_mm_add_ps(_mm_mul_ps(m[3 * i], yy), _mm_mul_ps(m[3 * i + 1], uu)),
+                                  _mm_mul_ps(m[3 * i + 2], vv));
+      return _mm_cvtps_epi32(_mm_min_ps(_mm_max_ps(v, lo), hi));
+    };
+    r = row(0);
+    g = row(1);
+    b = row(2);
+  };
+  auto pack = [](const __m128i* v) { return _mm_packus_epi16(_mm_packs_epi32(v[0], v[1]), _mm_packs_epi32(v[2], v[3])); };
+  for (; x + 16 <= n; x += 16) {
+    __m128i r[4], g[4], b[4];
+    for (int q = 0; q < 4; ++q) quad(x + 4 * q, r[q], g[q], b[q]);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(R + x), pack(r));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(G + x), pack(g));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(B + x), pack(b));
+  }
+#endif
+  for (; x < n; ++x) {
+    float r, g, b;
+    detail::yuv_to_rgb(t, Y[x], U[x], V[x], r, g, b);
+    R[x] = detail::to_u8(r);
+    G[x] = detail::to_u8(g);
+    B[x] = detail::to_u8(b);
+  }
+}
+
+// rgb_bytes_row into `bytes` (3 rows of args.width), then stored in D's layout.
+template <Dst D>
+void store_rgb_bytes(const ConvertArgs& args, int z, int y, const float* Y, const float* U, const float* V,
+                     std::uint8_t* bytes) {
+  const int n = args.width;
+  std::uint8_t* R = bytes;
+  std::uint8_t* G = bytes + n;
+  std::uint8_t* B = bytes + 2 * n;
+  rgb_bytes_row(args.t, Y, U, V, n, R, G, B);
+  if constexpr (D == Dst::RGBP) {
+    std::memcpy(detail::out_row<std::uint8_t>(args.o0, z, y), R, static_cast<std::size_t>(n));
+    std::memcpy(detail::out_row<std::uint8_t>(args.o1, z, y), G, static_cast<std::size_t>(n));
+    std::memcpy(detail::out_row<std::uint8_t>(args.o2, z, y), B, static_cast<std::size_t>(n));
+  } else {
+    constexpr int kStep = D == Dst::RGBA ? 4 : 3;
+    const std::uint8_t* first = D == Dst::BGR24 ? B : R;
+    const std::uint8_t* third = D == Dst::BGR24 ? R : B;
+    std::uint8_t* o = detail::out_row<std::uint8_t>(args.o0, z, y);
+    for (int i = 0; i < n; ++i, o += kStep) {
+      o[0] = first[i];
+      o[1] = G[i];
+      o[2] = third[i];
+      if constexpr (D == Dst::RGBA) o[3] = 255;
+    }
+  }
+}
+
 void convert_color_impl(const FrameBatch& src, FrameBatch& dst, const ColorSettings& settings, const CudaStream* stream,
                         bool rows_fast_path) {
   const FrameLayout& sl = src.layout();
@@ -207,6 +306,20 @@ void convert_color_impl(const FrameBatch& src, FrameBatch& dst, const ColorSetti
       // A local copy: stores through uint8_t* may alias anything the compiler cannot see
       // is private, and would make it reload every argument for every pixel.
       const ConvertArgs args = a;
+      // 4:2:0 rows: the horizontal chroma mix of the two chroma rows a row reads (U then V,
+      // each args.width floats), kept while the next rows read them again; uv_row, the
+      // vertical mix of the two, for this row.
+      thread_local std::vector<float> chroma;
+      thread_local std::vector<std::uint8_t> rgb;
+      const std::size_t need = 7 * static_cast<std::size_t>(args.width);
+      if (chroma.size() < need) chroma.resize(need);
+      if (rgb.size() < 3 * static_cast<std::size_t>(args.width)) rgb.resize(3 * static_cast<std::size_t>(args.width));
+      float* h0 = chroma.data();
+      float* h1 = h0 + 2 * args.width;
+      float* uv_row = h1 + 2 * args.width;
+      float* luma_row = uv_row + 2 * args.width;
+      std::uint8_t* bytes = rgb.data();
+      int row0 = -1, row1 = -1, frame = -1;  // the chroma rows h0 and h1 hold, of `frame`
       for (int r = begin; r < end; ++r) {
         const int z = r / args.height, y = r % args.height;
         if constexpr ((S == Src::NV12 || S == Src::P016) && D != Dst::Gray8) {
@@ -216,16 +329,32 @@ void convert_color_impl(const FrameBatch& src, FrameBatch& dst, const ColorSetti
           }
           using T = detail::SampleOf<S>;
           const detail::ChromaTap ty = detail::chroma_tap(y, args.siting.dy, args.ch);
-          const T* luma = reinterpret_cast<const T*>(args.y.base + z * args.y.frame_stride + y * args.y.pitch);
           const std::uint8_t* uv = args.u.base + z * args.u.frame_stride;
-          const T* c0 = reinterpret_cast<const T*>(uv + static_cast<size_t>(ty.i0) * args.u.pitch);
-          const T* c1 = reinterpret_cast<const T*>(uv + static_cast<size_t>(ty.i1) * args.u.pitch);
-          for (int x = 0; x < args.width; ++x) {
-            const detail::ChromaTap tx = cols[x];
-            const int a0 = 2 * tx.i0, a1 = 2 * tx.i1;
-            const float U = detail::chroma_mix(c0[a0], c0[a1], c1[a0], c1[a1], tx.w, ty.w);
-            const float V = detail::chroma_mix(c0[a0 + 1], c0[a1 + 1], c1[a0 + 1], c1[a1 + 1], tx.w, ty.w);
-            detail::store_pixel<D>(args, x, y, z, static_cast<float>(luma[x]), U, V);
+          if (z != frame) frame = z, row0 = row1 = -1;
+          if (ty.i0 != row0) {
+            if (ty.i0 == row1) {
+              std::swap(h0, h1);
+              std::swap(row0, row1);
+            } else {
+              mix_chroma_row(reinterpret_cast<const T*>(uv + static_cast<size_t>(ty.i0) * args.u.pitch), cols,
+                             args.width, h0, h0 + args.width);
+              row0 = ty.i0;
+            }
+          }
+          if (ty.i1 != row1) {
+            mix_chroma_row(reinterpret_cast<const T*>(uv + static_cast<size_t>(ty.i1) * args.u.pitch), cols, args.width,
+                           h1, h1 + args.width);
+            row1 = ty.i1;
+          }
+          const float wy = ty.w, iy = detail::fadd(1.0f, -wy);
+          for (int x = 0; x < 2 * args.width; ++x) uv_row[x] = detail::fadd(detail::fmul(iy, h0[x]), detail::fmul(wy, h1[x]));
+          const T* luma = reinterpret_cast<const T*>(args.y.base + z * args.y.frame_stride + y * args.y.pitch);
+          if constexpr (D == Dst::RGB24 || D == Dst::BGR24 || D == Dst::RGBA || D == Dst::RGBP) {
+            for (int x = 0; x < args.width; ++x) luma_row[x] = static_cast<float>(luma[x]);
+            store_rgb_bytes<D>(args, z, y, luma_row, uv_row, uv_row + args.width, bytes);
+          } else {
+            for (int x = 0; x < args.width; ++x)
+              detail::store_pixel<D>(args, x, y, z, static_cast<float>(luma[x]), uv_row[x], uv_row[args.width + x]);
           }
         } else {
           for (int x = 0; x < args.width; ++x) detail::convert_pixel<S, D>(args, x, y, z);

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <vector>
 #include <tuple>
 
 #include "cuframe/decoder.hpp"
@@ -357,22 +358,55 @@ TEST(ColorRealSamples, DecodedFramesMatchTheReference) {
 // The GPU executor gives the CPU executor's bytes exactly.
 // Note [CPU chroma rows] (kernels/src/color.cpp): the CPU executor's row path for 4:2:0
 // sources gives exactly what convert_pixel (the GPU kernel's per-pixel function) gives,
-// for every destination, chroma siting, odd sizes and several frames.
+// for every destination, chroma siting, odd sizes and several frames (among them 40
+// frames of one chroma row each, whose rows a chroma row kept from the frame before would
+// spoil).
 TEST(ColorCpuRows, EqualTheSharedPerPixelMathExactly) {
+  struct Shape {
+    int w, h, frames;
+  };
+  for (const Shape shape : {Shape{77, 41, 3}, Shape{77, 2, 40}})
   for (PixelFormat src_fmt : {PixelFormat::NV12, PixelFormat::P016})
     for (ChromaLocation loc : {ChromaLocation::Left, ChromaLocation::Center, ChromaLocation::TopLeft, ChromaLocation::Bottom}) {
       const int depth = src_fmt == PixelFormat::P016 ? 10 : 8;
-      Source s = random_source(src_fmt, 77, 41, depth, 3, ColorMatrix::BT2020, ColorRange::Full, loc, 11);
+      Source s = random_source(src_fmt, shape.w, shape.h, depth, shape.frames, ColorMatrix::BT2020, ColorRange::Full, loc, 11);
       for (PixelFormat out : {PixelFormat::RGB24, PixelFormat::BGR24, PixelFormat::RGBA, PixelFormat::RGBP,
                               PixelFormat::Gray8, PixelFormat::RGBPF32, PixelFormat::RGBPF16}) {
         const FrameLayout ol = converted_layout(s.batch.layout(), out);
-        FrameBatch fast = poisoned(ol, 4), slow = poisoned(ol, 4);
+        FrameBatch fast = poisoned(ol, shape.frames + 1), slow = poisoned(ol, shape.frames + 1);
         convert_color(s.batch, fast);
         kernels::detail::convert_color_per_pixel(s.batch, slow);
         expect_guards_intact(fast);
-        EXPECT_EQ(std::memcmp(fast.data(), slow.data(), ol.frame_stride * 3), 0)
-            << to_string(src_fmt) << " -> " << to_string(out) << ", siting " << static_cast<int>(loc);
+        EXPECT_EQ(std::memcmp(fast.data(), slow.data(), ol.frame_stride * static_cast<size_t>(shape.frames)), 0)
+            << to_string(src_fmt) << " " << shape.w << "x" << shape.h << " -> " << to_string(out) << ", siting "
+            << static_cast<int>(loc);
       }
+    }
+}
+
+// The row path's YUV -> 8-bit RGB step (SSE2 where the CPU has it) on many more values
+// than the frames above hold: any change in the order of its float operations moves some
+// results by an ulp, and among 3 x 2^20 random values per transform some of those land on
+// the other side of a rounding boundary.
+TEST(ColorCpuRows, RgbBytesEqualTheSharedMathOnRandomValues) {
+  constexpr int kN = 1 << 20;
+  std::vector<float> Y(kN), U(kN), V(kN);
+  std::vector<uint8_t> got(3 * kN);
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> sample(-8.0f, 263.0f);  // a little past both ends: the clamps
+  for (int i = 0; i < kN; ++i) Y[i] = sample(rng), U[i] = sample(rng), V[i] = sample(rng);
+  for (ColorMatrix m : {ColorMatrix::BT601, ColorMatrix::BT709, ColorMatrix::BT2020})
+    for (ColorRange r : {ColorRange::Limited, ColorRange::Full}) {
+      const kernels::detail::YuvToRgb t = kernels::make_yuv_to_rgb(m, r, 8, false, 255.0);
+      kernels::detail::rgb_bytes_for_testing(t, Y.data(), U.data(), V.data(), kN, got.data(), got.data() + kN,
+                                             got.data() + 2 * kN);
+      size_t wrong = 0;
+      for (int i = 0; i < kN; ++i) {
+        float e[3];
+        kernels::detail::yuv_to_rgb(t, Y[i], U[i], V[i], e[0], e[1], e[2]);
+        for (int k = 0; k < 3; ++k) wrong += got[static_cast<size_t>(k) * kN + i] != kernels::detail::to_u8(e[k]);
+      }
+      EXPECT_EQ(wrong, 0u) << "matrix " << static_cast<int>(m) << ", range " << static_cast<int>(r);
     }
 }
 
