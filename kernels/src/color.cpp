@@ -8,15 +8,12 @@
 #include <utility>
 #include <vector>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "color_impl.hpp"
 #include "color_testing.hpp"
 #include "color_to_yuv_impl.hpp"
 #include "fused_impl.hpp"
 #include "cpu_pool.hpp"
+#include "cpu_simd.hpp"
 #include "cuframe/error.hpp"
 
 namespace cuframe::kernels {
@@ -167,36 +164,26 @@ void mix_chroma_row(const T* c, const detail::ChromaTap* cols, int width, float*
 
 // One row of 8-bit RGB from float Y, U and V rows: yuv_to_rgb and to_u8 as store_pixel
 // does them, into planar bytes. Under SSE2 sixteen pixels a step: the same float
-// operations in the same order on four lanes, then to_u8 as in mix_rows_vertically
-// (geometry.cpp): clamp, cvtps2dq (half to even, as round_even_small), packs that cannot
-// saturate.
+// operations in the same order on four lanes, then Note [CPU to_u8 in SSE2].
 void rgb_bytes_row(const detail::YuvToRgb& t, const float* Y, const float* U, const float* V, int n, std::uint8_t* R,
                    std::uint8_t* G, std::uint8_t* B) {
   int x = 0;
 #if defined(__SSE2__)
-  const __m128 yo = _mm_set1_ps(t.y_offset), co = _mm_set1_ps(t.c_offset), lo = _mm_setzero_ps(),
-               hi = _mm_set1_ps(255.0f);
+  const __m128 yo = _mm_set1_ps(t.y_offset), co = _mm_set1_ps(t.c_offset);
   __m128 m[9];
   for (int k = 0; k < 9; ++k) m[k] = _mm_set1_ps(t.m[k]);
-  auto quad = [&](int k, __m128i& r, __m128i& g, __m128i& b) {
-    const __m128 yy = _mm_sub_ps(_mm_loadu_ps(Y + k), yo), uu = _mm_sub_ps(_mm_loadu_ps(U + k), co),
-                 vv = _mm_sub_ps(_mm_loadu_ps(V + k), co);
-    auto row = [&](int i) {
-      const __m128 v = _mm_add_ps(_mm_add_ps(_mm_mul_ps(m[3 * i], yy), _mm_mul_ps(m[3 * i + 1], uu)),
-                                  _mm_mul_ps(m[3 * i + 2], vv));
-      return _mm_cvtps_epi32(_mm_min_ps(_mm_max_ps(v, lo), hi));
-    };
-    r = row(0);
-    g = row(1);
-    b = row(2);
-  };
-  auto pack = [](const __m128i* v) { return _mm_packus_epi16(_mm_packs_epi32(v[0], v[1]), _mm_packs_epi32(v[2], v[3])); };
   for (; x + 16 <= n; x += 16) {
-    __m128i r[4], g[4], b[4];
-    for (int q = 0; q < 4; ++q) quad(x + 4 * q, r[q], g[q], b[q]);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(R + x), pack(r));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(G + x), pack(g));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(B + x), pack(b));
+    __m128 c[3][4];  // R, G, B of the four quads of pixels
+    for (int q = 0; q < 4; ++q) {
+      const int k = x + 4 * q;
+      const __m128 yy = _mm_sub_ps(_mm_loadu_ps(Y + k), yo), uu = _mm_sub_ps(_mm_loadu_ps(U + k), co),
+                   vv = _mm_sub_ps(_mm_loadu_ps(V + k), co);
+      for (int i = 0; i < 3; ++i)
+        c[i][q] = _mm_add_ps(_mm_add_ps(_mm_mul_ps(m[3 * i], yy), _mm_mul_ps(m[3 * i + 1], uu)), _mm_mul_ps(m[3 * i + 2], vv));
+    }
+    std::uint8_t* const rows[3] = {R, G, B};
+    for (int i = 0; i < 3; ++i)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(rows[i] + x), detail::to_u8_x16(c[i][0], c[i][1], c[i][2], c[i][3]));
   }
 #endif
   for (; x < n; ++x) {

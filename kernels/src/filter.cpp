@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "cpu_pool.hpp"
+#include "cpu_simd.hpp"
 #include "cuframe/error.hpp"
 #include "filter_impl.hpp"
 #include "filter_testing.hpp"
@@ -70,6 +72,8 @@ void blur_cpu_per_sample(const BlurJob& b, const BlurWeights& w) {
 // blur_h, sample by sample. Each output sample still sees exactly the operations of
 // blur_h / blur_v in the same order (w0 * s, then + w_k * (s[-k] + s[+k]) for k = 1..r),
 // so the result is bit for bit the per-sample one (tests/kernels/test_filter.cpp).
+constexpr int kBlock = 16;
+
 template <typename T>
 void blur_cpu(const BlurJob& b, const BlurWeights& w) {
   const GeometryJob& j = b.plane;
@@ -77,6 +81,9 @@ void blur_cpu(const BlurJob& b, const BlurWeights& w) {
   const int width = j.in.width, r = w.radius;
   const int n = width * ch;
   auto h_rows = [&](int begin, int end) {
+    thread_local std::vector<float> wide_row;
+    if (wide_row.size() < static_cast<std::size_t>(n)) wide_row.resize(static_cast<std::size_t>(n));
+    float* f = wide_row.data();
     for (int row = begin; row < end; ++row) {
       const int z = row / j.in.height, y = row % j.in.height;
       const T* src = reinterpret_cast<const T*>(j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride +
@@ -84,12 +91,24 @@ void blur_cpu(const BlurJob& b, const BlurWeights& w) {
       float* acc = reinterpret_cast<float*>(b.scratch_out.base + static_cast<std::size_t>(z) * b.scratch_out.frame_stride +
                                             static_cast<std::size_t>(y) * b.scratch_out.pitch);
       const int lo = std::min(r, width), hi = std::max(lo, width - r);  // interior columns [lo, hi)
-      for (int i = lo * ch; i < hi * ch; ++i) acc[i] = fmul(w.w[0], static_cast<float>(src[i]));
-      for (int k = 1; k <= r; ++k) {
-        const float wk = w.w[k];
-        const int o = k * ch;
-        for (int i = lo * ch; i < hi * ch; ++i)
-          acc[i] = fadd(acc[i], fmul(wk, fadd(static_cast<float>(src[i - o]), static_cast<float>(src[i + o]))));
+      for (int i = 0; i < n; ++i) f[i] = static_cast<float>(src[i]);  // exact
+      // Blocks of kBlock samples keep their sums in registers over all the taps.
+      int i = lo * ch;
+      for (; i + kBlock <= hi * ch; i += kBlock) {
+        float a[kBlock];
+        for (int q = 0; q < kBlock; ++q) a[q] = fmul(w.w[0], f[i + q]);
+        for (int k = 1; k <= r; ++k) {
+          const float wk = w.w[k];
+          const float* l = f + i - k * ch;
+          const float* h = f + i + k * ch;
+          for (int q = 0; q < kBlock; ++q) a[q] = fadd(a[q], fmul(wk, fadd(l[q], h[q])));
+        }
+        for (int q = 0; q < kBlock; ++q) acc[i + q] = a[q];
+      }
+      for (; i < hi * ch; ++i) {
+        float a = fmul(w.w[0], f[i]);
+        for (int k = 1; k <= r; ++k) a = fadd(a, fmul(w.w[k], fadd(f[i - k * ch], f[i + k * ch])));
+        acc[i] = a;
       }
       for (int x = 0; x < lo; ++x)
         for (int c = 0; c < ch; ++c) acc[x * ch + c] = blur_h<T>(j.in, z, x, y, c, ch, w);
@@ -100,8 +119,11 @@ void blur_cpu(const BlurJob& b, const BlurWeights& w) {
   parallel_for(j.frames * j.in.height, h_rows);
   auto v_rows = [&](int begin, int end) {
     thread_local std::vector<float> acc_row;
+    thread_local std::vector<const float*> tap_rows;  // rows y - k (2k - 1) and y + k (2k), k = 1..r
     if (acc_row.size() < static_cast<std::size_t>(n)) acc_row.resize(static_cast<std::size_t>(n));
+    if (tap_rows.size() < 2 * static_cast<std::size_t>(r) + 1) tap_rows.resize(2 * static_cast<std::size_t>(r) + 1);
     float* acc = acc_row.data();
+    const float** taps = tap_rows.data();
     for (int row = begin; row < end; ++row) {
       const int z = row / j.in.height, y = row % j.in.height;
       auto scratch_row = [&](int yy) {
@@ -110,16 +132,35 @@ void blur_cpu(const BlurJob& b, const BlurWeights& w) {
                                               static_cast<std::size_t>(yy) * b.scratch_in.pitch);
       };
       const float* mid = scratch_row(y);
-      for (int i = 0; i < n; ++i) acc[i] = fmul(w.w[0], mid[i]);
-      for (int k = 1; k <= r; ++k) {
-        const float wk = w.w[k];
-        const float* up = scratch_row(y - k);
-        const float* down = scratch_row(y + k);
-        for (int i = 0; i < n; ++i) acc[i] = fadd(acc[i], fmul(wk, fadd(up[i], down[i])));
+      for (int k = 1; k <= r; ++k) taps[2 * k - 1] = scratch_row(y - k), taps[2 * k] = scratch_row(y + k);
+      // Blocks of kBlock samples keep their sums in registers over all the taps.
+      int i = 0;
+      for (; i + kBlock <= n; i += kBlock) {
+        float a[kBlock];
+        for (int q = 0; q < kBlock; ++q) a[q] = fmul(w.w[0], mid[i + q]);
+        for (int k = 1; k <= r; ++k) {
+          const float wk = w.w[k];
+          const float* up = taps[2 * k - 1] + i;
+          const float* down = taps[2 * k] + i;
+          for (int q = 0; q < kBlock; ++q) a[q] = fadd(a[q], fmul(wk, fadd(up[q], down[q])));
+        }
+        for (int q = 0; q < kBlock; ++q) acc[i + q] = a[q];
+      }
+      for (; i < n; ++i) {
+        float a = fmul(w.w[0], mid[i]);
+        for (int k = 1; k <= r; ++k) a = fadd(a, fmul(w.w[k], fadd(taps[2 * k - 1][i], taps[2 * k][i])));
+        acc[i] = a;
       }
       T* out = reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
                                     static_cast<std::size_t>(y) * j.out.pitch);
-      for (int i = 0; i < n; ++i) out[i] = to_sample<T>(acc[i]);
+      i = 0;
+#if defined(__SSE2__)
+      if constexpr (std::is_same_v<T, std::uint8_t>)  // Note [CPU to_u8 in SSE2]
+        for (; i + 16 <= n; i += 16)
+          _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), to_u8_x16(_mm_loadu_ps(acc + i), _mm_loadu_ps(acc + i + 4),
+                                                                          _mm_loadu_ps(acc + i + 8), _mm_loadu_ps(acc + i + 12)));
+#endif
+      for (; i < n; ++i) out[i] = to_sample<T>(acc[i]);
     }
   };
   parallel_for(j.frames * j.in.height, v_rows);

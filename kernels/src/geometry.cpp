@@ -5,13 +5,11 @@
 #include <utility>
 #include <vector>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "cpu_pool.hpp"
+#include "cpu_simd.hpp"
 #include "cuframe/error.hpp"
 #include "geometry_impl.hpp"
+#include "geometry_testing.hpp"
 
 namespace cuframe::kernels {
 
@@ -125,20 +123,15 @@ void mix_rows_vertically(const float* top, const float* bot, float wy, int n, T*
   int i = 0;
 #if defined(__SSE2__)
   if constexpr (std::is_same_v<T, std::uint8_t>) {
-    // 16 samples a step. The same three float operations, then to_u8 spelled in SSE2:
-    // clamp to [0, 255] (min/max differ from clampf only for NaN, which finite samples and
-    // weights never make) and cvtps2dq, which rounds half to even in the default rounding
-    // mode exactly as round_even_small does; the packs cannot saturate values in [0, 255].
-    const __m128 w = _mm_set1_ps(wy), lo = _mm_setzero_ps(), hi = _mm_set1_ps(255.0f);
+    // 16 samples a step: the same three float operations (b - a is b + (-a) exactly), then
+    // Note [CPU to_u8 in SSE2].
+    const __m128 w = _mm_set1_ps(wy);
     auto mix4 = [&](int k) {
       const __m128 t = _mm_loadu_ps(top + k), b = _mm_loadu_ps(bot + k);
-      const __m128 v = _mm_add_ps(t, _mm_mul_ps(w, _mm_sub_ps(b, t)));
-      return _mm_cvtps_epi32(_mm_min_ps(_mm_max_ps(v, lo), hi));
+      return _mm_add_ps(t, _mm_mul_ps(w, _mm_sub_ps(b, t)));
     };
-    for (; i + 16 <= n; i += 16) {
-      const __m128i a = _mm_packs_epi32(mix4(i), mix4(i + 4)), b = _mm_packs_epi32(mix4(i + 8), mix4(i + 12));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), _mm_packus_epi16(a, b));
-    }
+    for (; i + 16 <= n; i += 16)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), to_u8_x16(mix4(i), mix4(i + 4), mix4(i + 8), mix4(i + 12)));
   }
 #endif
   for (; i < n; ++i) out[i] = to_sample<T>(fadd(top[i], fmul(wy, fadd(bot[i], -top[i]))));
@@ -326,6 +319,12 @@ void remap_all(const FrameBatch& src, FrameBatch& dst, Remap remap, int ox, int 
 }
 
 }  // namespace
+
+namespace detail {
+void bilinear_rows_u8_for_testing(const float* top, const float* bot, float wy, int n, std::uint8_t* out) {
+  mix_rows_vertically<std::uint8_t>(top, bot, wy, n, out);
+}
+}  // namespace detail
 
 FrameLayout resized_layout(const FrameLayout& src, int width, int height) {
   return make_layout(src.format, width, height, src.bit_depth);

@@ -92,7 +92,8 @@ TEST(Blur, MatchesTheReference) {
 // Note [CPU blur rows] (kernels/src/filter.cpp): the row path gives exactly what the
 // per-sample blur_h / blur_v (the GPU kernels' functions) give: wide and narrow planes
 // (narrower than the kernel: every column is an edge column), 1 to 3 channels, NV12's
-// interleaved chroma, small and large sigma.
+// interleaved chroma, small and large sigma; and float planes, whose outputs are not
+// rounded, so that any change in the order of the operations shows.
 TEST(Blur, CpuRowsEqualTheSharedPerSampleMathExactly) {
   struct Case {
     PixelFormat f;
@@ -101,8 +102,14 @@ TEST(Blur, CpuRowsEqualTheSharedPerSampleMathExactly) {
   };
   for (const Case& c : {Case{PixelFormat::RGB24, 67, 31, 2.0}, Case{PixelFormat::Gray8, 9, 40, 3.5},
                         Case{PixelFormat::NV12, 50, 22, 1.25}, Case{PixelFormat::RGBA, 40, 12, 0.4},
-                        Case{PixelFormat::Gray8, 300, 5, 7.3}}) {
-    const FrameBatch src = random_u8(c.f, c.w, c.h, 2, 17);
+                        Case{PixelFormat::Gray8, 300, 5, 7.3}, Case{PixelFormat::RGBPF32, 83, 29, 1.7}}) {
+    FrameBatch src = random_u8(c.f, c.w, c.h, 2, 17);
+    if (c.f == PixelFormat::RGBPF32) {  // floats in [0, 1], pitch padding included
+      std::mt19937 rng(23);
+      std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+      auto* f = reinterpret_cast<float*>(src.data());
+      for (size_t i = 0; i < src.bytes() / sizeof(float); ++i) f[i] = unit(rng);
+    }
     FrameBatch rows = poisoned(src.layout(), 2), per_sample = poisoned(src.layout(), 2);
     kernels::GaussianBlur blur(src.layout(), 2, c.sigma, MemoryKind::Host);
     blur.run(src, rows);
