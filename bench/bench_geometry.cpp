@@ -90,32 +90,45 @@ FrameBatch nv12_batch(int w, int h, int n, MemoryKind mem) {
   return b;
 }
 
+// The third argument: 1 bilinear, 3 area (kernels::Interp).
 void BM_ResizeNv12Cpu(benchmark::State& state) {
   const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1));
+  const auto interp = static_cast<kernels::Interp>(state.range(2));
   FrameBatch src = nv12_batch(w, h, 1, MemoryKind::Host);
   FrameBatch dst(kernels::resized_layout(src.layout(), w * 2 / 3, h * 2 / 3), 1, MemoryKind::Host);
-  for (auto _ : state) kernels::resize(src, dst, kernels::Interp::Bilinear);
+  for (auto _ : state) kernels::resize(src, dst, interp);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * (src.layout().packed_bytes() + dst.layout().packed_bytes())));
   state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_ResizeNv12Cpu)->Args({1920, 1080})->Args({3840, 2160})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ResizeNv12Cpu)
+    ->Args({1920, 1080, 1})
+    ->Args({3840, 2160, 1})
+    ->Args({1920, 1080, 3})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 #ifdef CUFRAME_BENCH_OPENCV
 void BM_ResizeNv12OpenCV(benchmark::State& state) {
   const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1));
+  const int interp = state.range(2) == 3 ? cv::INTER_AREA : cv::INTER_LINEAR;
   FrameBatch src = nv12_batch(w, h, 1, MemoryKind::Host);
   const FrameLayout& l = src.layout();
   const cv::Mat y(h, w, CV_8UC1, src.plane(0, 0), l.planes[0].pitch);
   const cv::Mat uv(h / 2, w / 2, CV_8UC2, src.plane(0, 1), l.planes[1].pitch);
   cv::Mat oy(h * 2 / 3, w * 2 / 3, CV_8UC1), ouv(h / 3, w / 3, CV_8UC2);
   for (auto _ : state) {
-    cv::resize(y, oy, oy.size(), 0, 0, cv::INTER_LINEAR);
-    cv::resize(uv, ouv, ouv.size(), 0, 0, cv::INTER_LINEAR);
+    cv::resize(y, oy, oy.size(), 0, 0, interp);
+    cv::resize(uv, ouv, ouv.size(), 0, 0, interp);
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * (w * h * 3 / 2 + (w * 2 / 3) * (h * 2 / 3) * 3 / 2)));
   state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_ResizeNv12OpenCV)->Args({1920, 1080})->Args({3840, 2160})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_ResizeNv12OpenCV)
+    ->Args({1920, 1080, 1})
+    ->Args({3840, 2160, 1})
+    ->Args({1920, 1080, 3})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 #endif
 
 // GPU: RGB24 1080p -> 360p and NV12 -> 2/3 size, 1080p and 4K, batches of 1 and 32.

@@ -224,26 +224,38 @@ void resize_area_rows(const GeometryJob& j) {
   const int* yfirst = yf.data();
   const int width = j.out.width;  // a local: stores through T* could alias the job's fields
   auto rows = [&, xtaps, ytaps, xfirst, yfirst, width](int begin, int end) {
+    // The sums of a whole output row, built source row by source row: per sample the
+    // terms are still added in resize_sample's order (row taps outer, column taps inner).
+    thread_local std::vector<float> sums;
+    const std::size_t need = static_cast<std::size_t>(width) * (C + 1);
+    if (sums.size() < need) sums.resize(need);
+    float* acc = sums.data();
+    float* area = acc + static_cast<std::size_t>(width) * C;
     for (int r = begin; r < end; ++r) {
       const int z = r / j.out.height, y = r % j.out.height;
       const std::uint8_t* frame = j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride;
       T* out = reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
                                     static_cast<std::size_t>(y) * j.out.pitch);
-      for (int x = 0; x < width; ++x) {
-        float acc[C] = {};
-        float area = 0.0f;
-        for (int ty = yfirst[y]; ty < yfirst[y + 1]; ++ty) {
-          const T* row = reinterpret_cast<const T*>(frame + static_cast<std::size_t>(ytaps[ty].i) * j.in.pitch);
-          const float hy = ytaps[ty].w;
+      for (int i = 0; i < width * C; ++i) acc[i] = 0.0f;
+      for (int x = 0; x < width; ++x) area[x] = 0.0f;
+      for (int ty = yfirst[y]; ty < yfirst[y + 1]; ++ty) {
+        const T* row = reinterpret_cast<const T*>(frame + static_cast<std::size_t>(ytaps[ty].i) * j.in.pitch);
+        const float hy = ytaps[ty].w;
+        for (int x = 0; x < width; ++x) {
+          float a[C], s = area[x];
+          for (int c = 0; c < C; ++c) a[c] = acc[x * C + c];
           for (int tx = xfirst[x]; tx < xfirst[x + 1]; ++tx) {
             const float w = fmul(xtaps[tx].w, hy);
             const T* px = row + xtaps[tx].i * C;
-            for (int c = 0; c < C; ++c) acc[c] = fadd(acc[c], fmul(w, static_cast<float>(px[c])));
-            area = fadd(area, w);
+            for (int c = 0; c < C; ++c) a[c] = fadd(a[c], fmul(w, static_cast<float>(px[c])));
+            s = fadd(s, w);
           }
+          for (int c = 0; c < C; ++c) acc[x * C + c] = a[c];
+          area[x] = s;
         }
-        for (int c = 0; c < C; ++c) out[x * C + c] = to_sample<T>(area > 0.0f ? fdiv(acc[c], area) : 0.0f);
       }
+      for (int x = 0; x < width; ++x)
+        for (int c = 0; c < C; ++c) out[x * C + c] = to_sample<T>(area[x] > 0.0f ? fdiv(acc[x * C + c], area[x]) : 0.0f);
     }
   };
   parallel_for(j.frames * j.out.height, rows);
