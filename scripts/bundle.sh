@@ -4,6 +4,10 @@
 #
 #   scripts/bundle.sh [OUTDIR]          (default: dist/cuframe-bundle)
 #   CUFRAME_BUNDLE_DATA=0 scripts/bundle.sh   leave the test data out (use the repo's)
+#   CUFRAME_BUNDLE_NPP=1 scripts/bundle.sh    add NPP (npp/, scripts/npp.sh) for the NPP
+#       benchmark rows, and pack the whole folder as OUTDIR.tar.xz: the folder is then
+#       over 64 MiB, the archive about 36 MB. On the node:
+#       python3 -c "import tarfile; tarfile.open('dist/cuframe-bundle.tar.xz').extractall('dist')"
 #
 # Contents: cuframe, cuframe_tests, cuframe_bench, the examples the tests run, libcuframe.so (static cudart, sm_90
 # code only), the FFmpeg libraries built from Debian's source (x264/x265 inside
@@ -18,10 +22,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-dist/cuframe-bundle}")
 with_data=${CUFRAME_BUNDLE_DATA:-1}
+with_npp=${CUFRAME_BUNDLE_NPP:-0}
 . scripts/common.sh
 
 scripts/build-ffmpeg-portable.sh .cache/ffmpeg-portable
-cmake --preset portable >/dev/null
+npp_dir=
+[ "$with_npp" != 1 ] || npp_dir=$(scripts/npp.sh)
+cmake --preset portable -DCUFRAME_NPP_DIR="$npp_dir" >/dev/null
 examples=(example_gray_in_memory example_process_in_chunks example_live_stream example_parallel_decode)
 cmake --build --preset portable -j "$(cuframe_jobs)" --target cuframe_cli cuframe_tests cuframe_bench "${examples[@]}"
 
@@ -58,6 +65,11 @@ if [ "$with_data" = 1 ]; then
   mkdir -p "$out/data"
   cp -r tests/data/samples tests/data/h264 tests/data/streams tests/data/bad tests/data/fuzz_regressions "$out/data/"
 fi
+if [ -n "$npp_dir" ]; then  # loaded at run time by cuframe_bench's BM_Npp* rows (gpu-check.sh sets CUFRAME_NPP_DIR)
+  mkdir -p "$out/npp/lib"
+  cp "$npp_dir"/lib/*.so.13 "$out/npp/lib/"
+  cp "$npp_dir/License.txt" "$out/npp/"
+fi
 cat > "$out/README.txt" <<'TXT'
 cuframe portable bundle. On the GPU node, from this folder:
   ./gpu-check.sh OUTDIR        GPU/driver/NVDEC/NVENC table, all tests with
@@ -68,6 +80,11 @@ TXT
 size=$(du -sm "$out" | cut -f1)
 echo "bundle: $out ($size MiB)"
 ls -la "$out"
+if [ -n "$npp_dir" ]; then
+  tar -C "$(dirname "$out")" -cf - "$(basename "$out")" | xz -T"$(cuframe_jobs)" -9 > "$out.tar.xz"
+  size=$(( $(stat -c %s "$out.tar.xz") / 1048576 + 1 ))
+  echo "bundle: $out.tar.xz ($size MiB; carry it, not the folder)"
+fi
 [ "$size" -lt 64 ] || { echo "bundle is ${size} MiB: over the 64 MiB budget" >&2; exit 1; }
 
 # Proof: the binaries start from another directory with a clean environment, and
@@ -80,7 +97,9 @@ if [ "$with_data" = 1 ]; then
   (cd / && env -i "$out/cuframe" probe "$out/data/samples/nasa_13013_rotated.mp4")
 fi
 # The newest glibc symbol version anything here asks for: the node's glibc must have it.
-need=$(for f in "$out"/*; do file -b "$f" | grep -q '^ELF' && objdump -T "$f"; done | grep -o 'GLIBC_2\.[0-9]*' | sort -V | tail -1)
+need=$(for f in "$out"/* "$out"/npp/lib/*; do
+  if [ -f "$f" ] && file -b "$f" | grep -q '^ELF'; then objdump -T "$f"; fi
+done | grep -o 'GLIBC_2\.[0-9]*' | sort -V | tail -1)
 echo "bundle: needs $need on the node"
 [ "$(printf '%s\n' "$need" GLIBC_2.35 | sort -V | tail -1)" = GLIBC_2.35 ] || { echo "bundle needs $need (> GLIBC_2.35)" >&2; exit 1; }
 echo "bundle: OK"

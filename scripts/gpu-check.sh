@@ -25,6 +25,8 @@ done
 [ -d "$data/samples" ] || { echo "gpu-check: no test data (set CUFRAME_TEST_DATA)"; exit 2; }
 export CUFRAME_TEST_DATA=$data CUFRAME_CLI=$bin/cuframe CUFRAME_FFPROBE=$bin/ffprobe CUFRAME_FFMPEG=$bin/ffmpeg
 export CUFRAME_EXAMPLES_DIR=${CUFRAME_EXAMPLES_DIR:-$bin}
+# NPP for the BM_Npp* rows, where the bundle has it (CUFRAME_BUNDLE_NPP=1).
+[ -n "${CUFRAME_NPP_DIR:-}" ] || [ ! -d "$bin/npp/lib" ] || export CUFRAME_NPP_DIR=$bin/npp
 tests_s=${CUFRAME_CHECK_TESTS_S:-300}
 san_s=${CUFRAME_CHECK_SAN_S:-90}
 bench_s=${CUFRAME_CHECK_BENCH_S:-240}
@@ -88,7 +90,7 @@ fi
 
 echo "== benchmarks (GPU rows and their peers, limit ${bench_s}s)"
 bench_filter='BM_DecodeNvdec|BM_PeerFfmpegNvdec|BM_NvdecOpenToFirstFrame|BM_ColorGpu|BM_ResizeGpu|BM_CopyD2D'
-bench_filter+='|BM_EncodeNvenc|BM_PeerFfmpegNvenc|BM_TranscodeGpu|BM_PeerFfmpegCudaTranscode'
+bench_filter+='|BM_EncodeNvenc|BM_PeerFfmpegNvenc|BM_TranscodeGpu|BM_PeerFfmpegCudaTranscode|BM_Npp'
 timeout "$bench_s" "$bin/cuframe_bench" --benchmark_filter="$bench_filter" --benchmark_repetitions=3 \
   --benchmark_report_aggregates_only=true --benchmark_min_time=0.2 \
   --benchmark_out="$outdir/bench.json" --benchmark_out_format=json > "$outdir/bench.txt" 2>&1
