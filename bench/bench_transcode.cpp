@@ -1,9 +1,9 @@
 // End-to-end transcode of the peer-made 1080p H.264 clip (120 frames) into H.264 MP4,
 // cuframe against the ffmpeg program doing the same work in the same run.
 //
-//   BM_TranscodeCpu/{copy,resize,area}      cuframe, CPU path: libavcodec decode, CPU
-//                                           executor ops, libx264 (medium, crf 23)
-//   BM_PeerFfmpegTranscode/{copy,resize,resize_2tap,area}
+//   BM_TranscodeCpu/{copy,resize,bicubic,area}  cuframe, CPU path: libavcodec decode,
+//                                           CPU executor ops, libx264 (medium, crf 23)
+//   BM_PeerFfmpegTranscode/{copy,resize,resize_2tap,bicubic,area}
 //                                           `ffmpeg -i clip [-vf scale=1280:720:flags=F] -c:v libx264 out.mp4`
 //   BM_TranscodeGpu/resize/N                N cuframe transcodes at once on the GPU (NVDEC,
 //                                           CUDA kernels, NVENC or libx264 when the GPU has
@@ -13,7 +13,9 @@
 // "resize" is resize=1280x720 (bilinear: two taps, OpenCV's INTER_LINEAR). swscale's
 // "bilinear" widens its filter when it downscales (an anti-aliased, smoother picture that
 // libx264 codes in fewer bits and less time); its 2-tap filter is fast_bilinear
-// (resize_2tap), the same work as cuframe's; "area" is the box filter on both sides.
+// (resize_2tap), the same work as cuframe's; "bicubic" (swscale's default filter, also
+// widened when it downscales) and "area" (the box filter) name the same filter on both
+// sides.
 // `out_kb` is the output's size: the encoder's work follows it. Counters: fps
 // (aggregate); for cuframe also
 // `overlap`, the slowest stage's busy time over the wall time (1.0 = the pipeline runs
@@ -113,6 +115,10 @@ BENCHMARK_CAPTURE(BM_TranscodeCpu, resize, std::string("resize=1280x720"))->Unit
 BENCHMARK_CAPTURE(BM_PeerFfmpegTranscode, resize, std::string("scale=1280:720:flags=bilinear"))
     ->Unit(benchmark::kMillisecond)->UseManualTime();
 BENCHMARK_CAPTURE(BM_PeerFfmpegTranscode, resize_2tap, std::string("scale=1280:720:flags=fast_bilinear"))
+    ->Unit(benchmark::kMillisecond)->UseManualTime();
+BENCHMARK_CAPTURE(BM_TranscodeCpu, bicubic, std::string("resize=1280x720:bicubic"))
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_PeerFfmpegTranscode, bicubic, std::string("scale=1280:720:flags=bicubic"))
     ->Unit(benchmark::kMillisecond)->UseManualTime();
 BENCHMARK_CAPTURE(BM_TranscodeCpu, area, std::string("resize=1280x720:area"))->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_PeerFfmpegTranscode, area, std::string("scale=1280:720:flags=area"))

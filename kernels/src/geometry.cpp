@@ -272,6 +272,113 @@ void resize_area_cpu(const GeometryJob& j) {
   }
 }
 
+// Note [CPU bicubic rows]: the bicubic resize as resize_sample computes it (a 4-tap
+// horizontal sum on each of four source rows, then the 4-tap vertical sum of those), a
+// row at a time: the column taps (cubic_taps, indices clamped as sample() clamps them)
+// once per call; each source row's horizontal sums once into one of four cached float
+// rows, reused while the next output rows read that row again; then the vertical sum over
+// contiguous samples (SSE2 for 8-bit, Note [CPU to_u8 in SSE2]). Every sum starts from
+// 0.0f and adds its terms in resize_sample's order, so the result is its result bit for
+// bit (tests/kernels/test_geometry.cpp).
+struct CubicColumn {
+  int o[4];  // sample offsets of the four source columns
+  float w[4];
+};
+
+// The vertical 4-tap sum of four horizontally mixed rows, to samples.
+template <typename T>
+void mix_cubic_rows_vertically(const float* const h[4], const float w[4], int n, T* out) {
+  int i = 0;
+#if defined(__SSE2__)
+  if constexpr (std::is_same_v<T, std::uint8_t>) {
+    __m128 wk[4];
+    for (int k = 0; k < 4; ++k) wk[k] = _mm_set1_ps(w[k]);
+    auto sum4 = [&](int at) {
+      __m128 acc = _mm_setzero_ps();
+      for (int k = 0; k < 4; ++k) acc = _mm_add_ps(acc, _mm_mul_ps(wk[k], _mm_loadu_ps(h[k] + at)));
+      return acc;
+    };
+    for (; i + 16 <= n; i += 16)
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), to_u8_x16(sum4(i), sum4(i + 4), sum4(i + 8), sum4(i + 12)));
+  }
+#endif
+  for (; i < n; ++i) {
+    float acc = 0.0f;
+    for (int k = 0; k < 4; ++k) acc = fadd(acc, fmul(w[k], h[k][i]));
+    out[i] = to_sample<T>(acc);
+  }
+}
+
+template <typename T, int C>
+void resize_bicubic_rows(const GeometryJob& j) {
+  const float sx = static_cast<float>(j.in.width) / static_cast<float>(j.out.width);
+  const float sy = static_cast<float>(j.in.height) / static_cast<float>(j.out.height);
+  thread_local std::vector<CubicColumn> columns;
+  if (columns.size() < static_cast<std::size_t>(j.out.width)) columns.resize(static_cast<std::size_t>(j.out.width));
+  for (int x = 0; x < j.out.width; ++x) {
+    const CubicTaps t = cubic_taps(x, sx);
+    CubicColumn& col = columns[static_cast<std::size_t>(x)];
+    for (int k = 0; k < 4; ++k) col.o[k] = clampi(t.i0 + k, 0, j.in.width - 1) * C, col.w[k] = t.w[k];
+  }
+  const CubicColumn* cols = columns.data();
+  // locals: stores through T* could alias the job's fields
+  const int width = j.out.width, samples = width * C, src_samples = j.in.width * C;
+  auto rows = [&, cols, width, samples, src_samples](int begin, int end) {
+    thread_local std::vector<float> buffer;
+    const std::size_t need = 4 * static_cast<std::size_t>(samples) + static_cast<std::size_t>(src_samples);
+    if (buffer.size() < need) buffer.resize(need);
+    float* wide = buffer.data() + 4 * static_cast<std::size_t>(samples);
+    int held[4] = {-1, -1, -1, -1};  // the source row each cached row holds, of `frame`
+    int frame = -1;
+    for (int r = begin; r < end; ++r) {
+      const int z = r / j.out.height, y = r % j.out.height;
+      if (z != frame) held[0] = held[1] = held[2] = held[3] = -1, frame = z;
+      const CubicTaps ty = cubic_taps(y, sy);
+      int wanted[4];
+      for (int k = 0; k < 4; ++k) wanted[k] = clampi(ty.i0 + k, 0, j.in.height - 1);
+      const float* h[4];
+      for (int k = 0; k < 4; ++k) {
+        int slot = 0;
+        while (slot < 4 && held[slot] != wanted[k]) ++slot;
+        if (slot == 4) {  // not cached: mix it into a slot this row does not need
+          slot = 0;
+          while (held[slot] == wanted[0] || held[slot] == wanted[1] || held[slot] == wanted[2] || held[slot] == wanted[3])
+            ++slot;
+          const T* src = reinterpret_cast<const T*>(j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride +
+                                                    static_cast<std::size_t>(wanted[k]) * j.in.pitch);
+          for (int i = 0; i < src_samples; ++i) wide[i] = static_cast<float>(src[i]);  // exact
+          float* out = buffer.data() + static_cast<std::size_t>(slot) * samples;
+          for (int x = 0; x < width; ++x) {
+            const CubicColumn& col = cols[x];
+            for (int c = 0; c < C; ++c) {
+              float sum = 0.0f;
+              for (int i = 0; i < 4; ++i) sum = fadd(sum, fmul(col.w[i], wide[col.o[i] + c]));
+              out[x * C + c] = sum;
+            }
+          }
+          held[slot] = wanted[k];
+        }
+        h[k] = buffer.data() + static_cast<std::size_t>(slot) * samples;
+      }
+      mix_cubic_rows_vertically<T>(h, ty.w, samples,
+                                   reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
+                                                        static_cast<std::size_t>(y) * j.out.pitch));
+    }
+  };
+  parallel_for(j.frames * j.out.height, rows);
+}
+
+template <typename T>
+void resize_bicubic_cpu(const GeometryJob& j) {
+  switch (j.kind.channels) {
+    case 1: resize_bicubic_rows<T, 1>(j); break;
+    case 2: resize_bicubic_rows<T, 2>(j); break;
+    case 3: resize_bicubic_rows<T, 3>(j); break;
+    case 4: resize_bicubic_rows<T, 4>(j); break;
+    default: resize_cpu<T, detail::Interp::Bicubic>(j); break;
+  }
+}
+
 template <typename T>
 void resize_bilinear_cpu(const GeometryJob& j) {
   switch (j.kind.channels) {
@@ -290,6 +397,14 @@ void resize_cpu_typed(const GeometryJob& j) {
       case SampleType::U8: resize_bilinear_cpu<std::uint8_t>(j); break;
       case SampleType::U16: resize_bilinear_cpu<std::uint16_t>(j); break;
       case SampleType::F32: resize_bilinear_cpu<float>(j); break;
+    }
+    return;
+  }
+  if constexpr (I == detail::Interp::Bicubic) {
+    switch (j.kind.type) {
+      case SampleType::U8: resize_bicubic_cpu<std::uint8_t>(j); break;
+      case SampleType::U16: resize_bicubic_cpu<std::uint16_t>(j); break;
+      case SampleType::F32: resize_bicubic_cpu<float>(j); break;
     }
     return;
   }
@@ -335,6 +450,10 @@ void remap_all(const FrameBatch& src, FrameBatch& dst, Remap remap, int ox, int 
 namespace detail {
 void bilinear_rows_u8_for_testing(const float* top, const float* bot, float wy, int n, std::uint8_t* out) {
   mix_rows_vertically<std::uint8_t>(top, bot, wy, n, out);
+}
+
+void bicubic_rows_u8_for_testing(const float* const rows[4], const float w[4], int n, std::uint8_t* out) {
+  mix_cubic_rows_vertically<std::uint8_t>(rows, w, n, out);
 }
 }  // namespace detail
 

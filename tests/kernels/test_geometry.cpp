@@ -219,21 +219,24 @@ float shared_resize_sample(Interp interp, const kernels::detail::PlaneIn& in, co
                            int z, int x, int y, int ch, int channels) {
   using kernels::detail::resize_sample;
   namespace d = kernels::detail;
-  return interp == Interp::Area ? resize_sample<T, d::Interp::Area>(in, out, z, x, y, ch, channels)
-                                : resize_sample<T, d::Interp::Bilinear>(in, out, z, x, y, ch, channels);
+  switch (interp) {
+    case Interp::Area: return resize_sample<T, d::Interp::Area>(in, out, z, x, y, ch, channels);
+    case Interp::Bicubic: return resize_sample<T, d::Interp::Bicubic>(in, out, z, x, y, ch, channels);
+    default: return resize_sample<T, d::Interp::Bilinear>(in, out, z, x, y, ch, channels);
+  }
 }
 
-// Notes [CPU bilinear rows] and [CPU area rows] (kernels/src/geometry.cpp): the CPU
-// executor's row loops give exactly the shared per-sample math the GPU kernel evaluates
-// (resize_sample), on every plane kind: 1, 2 (NV12 chroma), 3 and 4 channels, 8 and 16
-// bits and float, up and down, and batches of several frames (whose source rows the row
-// loop must never mix up).
+// Notes [CPU bilinear rows], [CPU bicubic rows] and [CPU area rows]
+// (kernels/src/geometry.cpp): the CPU executor's row loops give exactly the shared
+// per-sample math the GPU kernel evaluates (resize_sample), on every plane kind: 1, 2
+// (NV12 chroma), 3 and 4 channels, 8 and 16 bits and float, up and down, and batches of
+// several frames (whose source rows the row loop must never mix up).
 TEST(ResizeCpuRows, EqualsTheSharedPerSampleMathExactly) {
   struct Case {
     PixelFormat f;
     int w, h, dw, dh;
   };
-  for (const Interp interp : {Interp::Bilinear, Interp::Area})
+  for (const Interp interp : {Interp::Bilinear, Interp::Bicubic, Interp::Area})
   for (const Case& c : {Case{PixelFormat::NV12, 97, 61, 40, 22}, Case{PixelFormat::NV12, 33, 20, 70, 41},
                         Case{PixelFormat::NV12, 120, 68, 80, 46}, Case{PixelFormat::P016, 64, 36, 29, 17},
                         Case{PixelFormat::RGB24, 50, 30, 123, 7}, Case{PixelFormat::RGB24, 301, 97, 37, 13},
@@ -277,7 +280,7 @@ TEST(ResizeCpuRows, EqualsTheSharedPerSampleMathExactly) {
               }
             }
     }
-    EXPECT_EQ(wrong, 0u) << (interp == Interp::Area ? "area " : "bilinear ") << to_string(c.f) << " " << c.w << "x"
+    EXPECT_EQ(wrong, 0u) << static_cast<int>(interp) << " (interp) " << to_string(c.f) << " " << c.w << "x"
                          << c.h << " -> " << c.dw << "x" << c.dh;
   }
 }
@@ -298,6 +301,29 @@ TEST(ResizeCpuRows, VerticalMixEqualsTheSharedMathOnRandomValues) {
     for (int i = 0; i < kN; ++i)
       wrong += got[i] != kernels::detail::to_u8(kernels::detail::bilinear_mix(top[i], top[i], bot[i], bot[i], 0.0f, wy));
     EXPECT_EQ(wrong, 0u) << "weight " << wy;
+  }
+}
+
+// The same for the bicubic vertical step (Note [CPU bicubic rows]), with the weights of
+// several fractional positions (they sum to 1, two of them negative).
+TEST(ResizeCpuRows, BicubicVerticalSumEqualsTheSharedMathOnRandomValues) {
+  constexpr int kN = 1 << 20;
+  std::vector<float> rows(4 * static_cast<size_t>(kN));
+  std::vector<uint8_t> got(kN);
+  std::mt19937 rng(13);
+  std::uniform_real_distribution<float> sample(-20.0f, 275.0f);
+  for (float& v : rows) v = sample(rng);
+  const float* r[4] = {rows.data(), rows.data() + kN, rows.data() + 2 * kN, rows.data() + 3 * kN};
+  for (const int y : {0, 1, 2, 5}) {
+    const kernels::detail::CubicTaps t = kernels::detail::cubic_taps(y, 0.7f);
+    kernels::detail::bicubic_rows_u8_for_testing(r, t.w, kN, got.data());
+    size_t wrong = 0;
+    for (int i = 0; i < kN; ++i) {
+      float acc = 0.0f;
+      for (int k = 0; k < 4; ++k) acc = kernels::detail::fadd(acc, kernels::detail::fmul(t.w[k], r[k][i]));
+      wrong += got[i] != kernels::detail::to_u8(acc);
+    }
+    EXPECT_EQ(wrong, 0u) << "position " << y;
   }
 }
 

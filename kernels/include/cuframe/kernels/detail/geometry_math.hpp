@@ -70,6 +70,23 @@ CF_HD float cubic_w(float x) {
   return 0.0f;
 }
 
+/// The bicubic taps of destination index `d` along one axis (pixel centres as bilinear):
+/// source indices i0 .. i0 + 3, not clamped (sample() clamps), and their weights.
+struct CubicTaps {
+  int i0;
+  float w[4];
+};
+
+CF_HD CubicTaps cubic_taps(int d, float scale) {
+  const float f = fadd(fmul(fadd(static_cast<float>(d), 0.5f), scale), -0.5f);
+  const float f0 = ffloor(f);
+  const float t = fadd(f, -f0);
+  CubicTaps c{};
+  c.i0 = static_cast<int>(f0) - 1;
+  for (int k = 0; k < 4; ++k) c.w[k] = cubic_w(fadd(t, -static_cast<float>(k - 1)));
+  return c;
+}
+
 /// The bilinear taps of destination index `d` along one axis (OpenCV's pixel-centre
 /// convention): the two source indices, clamped to [0, size), and the weight of the
 /// second. resize_sample and the CPU executor's row loops both use it.
@@ -121,18 +138,12 @@ CF_HD float resize_sample(const PlaneIn& in, const PlaneOutG& out, int z, int x,
     const float d = sample<T>(in, z, tx.i0, ty.i1, c, channels), e = sample<T>(in, z, tx.i1, ty.i1, c, channels);
     return bilinear_mix(a, b, d, e, tx.w, ty.w);
   } else if constexpr (I == Interp::Bicubic) {
-    const float fx = fadd(fmul(fadd(static_cast<float>(x), 0.5f), sx), -0.5f);
-    const float fy = fadd(fmul(fadd(static_cast<float>(y), 0.5f), sy), -0.5f);
-    const float x0 = ffloor(fx), y0 = ffloor(fy);
-    const float tx = fadd(fx, -x0), ty = fadd(fy, -y0);
-    const int ix = static_cast<int>(x0), iy = static_cast<int>(y0);
+    const CubicTaps tx = cubic_taps(x, sx), ty = cubic_taps(y, sy);
     float acc = 0.0f;
-    for (int j = -1; j <= 2; ++j) {
-      const float wy = cubic_w(fadd(ty, -static_cast<float>(j)));
+    for (int j = 0; j < 4; ++j) {
       float row = 0.0f;
-      for (int i = -1; i <= 2; ++i)
-        row = fadd(row, fmul(cubic_w(fadd(tx, -static_cast<float>(i))), sample<T>(in, z, ix + i, iy + j, c, channels)));
-      acc = fadd(acc, fmul(wy, row));
+      for (int i = 0; i < 4; ++i) row = fadd(row, fmul(tx.w[i], sample<T>(in, z, tx.i0 + i, ty.i0 + j, c, channels)));
+      acc = fadd(acc, fmul(ty.w[j], row));
     }
     return acc;
   } else {
