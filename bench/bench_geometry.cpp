@@ -90,7 +90,7 @@ FrameBatch nv12_batch(int w, int h, int n, MemoryKind mem) {
   return b;
 }
 
-// The third argument: 1 bilinear, 2 bicubic, 3 area (kernels::Interp).
+// The third argument: 0 nearest, 1 bilinear, 2 bicubic, 3 area (kernels::Interp).
 void BM_ResizeNv12Cpu(benchmark::State& state) {
   const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1));
   const auto interp = static_cast<kernels::Interp>(state.range(2));
@@ -103,6 +103,7 @@ void BM_ResizeNv12Cpu(benchmark::State& state) {
 BENCHMARK(BM_ResizeNv12Cpu)
     ->Args({1920, 1080, 1})
     ->Args({3840, 2160, 1})
+    ->Args({1920, 1080, 0})
     ->Args({1920, 1080, 2})
     ->Args({1920, 1080, 3})
     ->Unit(benchmark::kMillisecond)
@@ -111,7 +112,10 @@ BENCHMARK(BM_ResizeNv12Cpu)
 #ifdef CUFRAME_BENCH_OPENCV
 void BM_ResizeNv12OpenCV(benchmark::State& state) {
   const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1));
-  const int interp = state.range(2) == 3 ? cv::INTER_AREA : state.range(2) == 2 ? cv::INTER_CUBIC : cv::INTER_LINEAR;
+  const int interp = state.range(2) == 3   ? cv::INTER_AREA
+                     : state.range(2) == 2 ? cv::INTER_CUBIC
+                     : state.range(2) == 0 ? cv::INTER_NEAREST
+                                           : cv::INTER_LINEAR;
   FrameBatch src = nv12_batch(w, h, 1, MemoryKind::Host);
   const FrameLayout& l = src.layout();
   const cv::Mat y(h, w, CV_8UC1, src.plane(0, 0), l.planes[0].pitch);
@@ -127,6 +131,7 @@ void BM_ResizeNv12OpenCV(benchmark::State& state) {
 BENCHMARK(BM_ResizeNv12OpenCV)
     ->Args({1920, 1080, 1})
     ->Args({3840, 2160, 1})
+    ->Args({1920, 1080, 0})
     ->Args({1920, 1080, 2})
     ->Args({1920, 1080, 3})
     ->Unit(benchmark::kMillisecond)

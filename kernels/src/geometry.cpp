@@ -272,6 +272,49 @@ void resize_area_cpu(const GeometryJob& j) {
   }
 }
 
+// Note [CPU nearest rows]: nearest neighbour with the source column of each output column
+// computed once per call and the source row once per output row, as resize_sample
+// computes them (floor(d * scale), clamped as sample() clamps); the samples are then
+// copied, which is what resize_sample's float round trip gives for every sample type
+// (integers of at most 16 bits are exact in float, and to_sample rounds them to
+// themselves).
+template <typename T, int C>
+void resize_nearest_rows(const GeometryJob& j) {
+  const float sx = static_cast<float>(j.in.width) / static_cast<float>(j.out.width);
+  const float sy = static_cast<float>(j.in.height) / static_cast<float>(j.out.height);
+  thread_local std::vector<int> columns;
+  if (columns.size() < static_cast<std::size_t>(j.out.width)) columns.resize(static_cast<std::size_t>(j.out.width));
+  for (int x = 0; x < j.out.width; ++x)
+    columns[static_cast<std::size_t>(x)] =
+        clampi(static_cast<int>(ffloor(fmul(static_cast<float>(x), sx))), 0, j.in.width - 1) * C;
+  const int* cols = columns.data();
+  const int width = j.out.width;  // a local: stores through T* could alias the job's fields
+  auto rows = [&, cols, width](int begin, int end) {
+    for (int r = begin; r < end; ++r) {
+      const int z = r / j.out.height, y = r % j.out.height;
+      const int iy = clampi(static_cast<int>(ffloor(fmul(static_cast<float>(y), sy))), 0, j.in.height - 1);
+      const T* src = reinterpret_cast<const T*>(j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride +
+                                                static_cast<std::size_t>(iy) * j.in.pitch);
+      T* out = reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
+                                    static_cast<std::size_t>(y) * j.out.pitch);
+      for (int x = 0; x < width; ++x)
+        for (int c = 0; c < C; ++c) out[x * C + c] = src[cols[x] + c];
+    }
+  };
+  parallel_for(j.frames * j.out.height, rows);
+}
+
+template <typename T>
+void resize_nearest_cpu(const GeometryJob& j) {
+  switch (j.kind.channels) {
+    case 1: resize_nearest_rows<T, 1>(j); break;
+    case 2: resize_nearest_rows<T, 2>(j); break;
+    case 3: resize_nearest_rows<T, 3>(j); break;
+    case 4: resize_nearest_rows<T, 4>(j); break;
+    default: resize_cpu<T, detail::Interp::Nearest>(j); break;
+  }
+}
+
 // Note [CPU bicubic rows]: the bicubic resize as resize_sample computes it (a 4-tap
 // horizontal sum on each of four source rows, then the 4-tap vertical sum of those), a
 // row at a time: the column taps (cubic_taps, indices clamped as sample() clamps them)
@@ -397,6 +440,14 @@ void resize_cpu_typed(const GeometryJob& j) {
       case SampleType::U8: resize_bilinear_cpu<std::uint8_t>(j); break;
       case SampleType::U16: resize_bilinear_cpu<std::uint16_t>(j); break;
       case SampleType::F32: resize_bilinear_cpu<float>(j); break;
+    }
+    return;
+  }
+  if constexpr (I == detail::Interp::Nearest) {
+    switch (j.kind.type) {
+      case SampleType::U8: resize_nearest_cpu<std::uint8_t>(j); break;
+      case SampleType::U16: resize_nearest_cpu<std::uint16_t>(j); break;
+      case SampleType::F32: resize_nearest_cpu<float>(j); break;
     }
     return;
   }

@@ -222,11 +222,12 @@ float shared_resize_sample(Interp interp, const kernels::detail::PlaneIn& in, co
   switch (interp) {
     case Interp::Area: return resize_sample<T, d::Interp::Area>(in, out, z, x, y, ch, channels);
     case Interp::Bicubic: return resize_sample<T, d::Interp::Bicubic>(in, out, z, x, y, ch, channels);
+    case Interp::Nearest: return resize_sample<T, d::Interp::Nearest>(in, out, z, x, y, ch, channels);
     default: return resize_sample<T, d::Interp::Bilinear>(in, out, z, x, y, ch, channels);
   }
 }
 
-// Notes [CPU bilinear rows], [CPU bicubic rows] and [CPU area rows]
+// Notes [CPU nearest rows], [CPU bilinear rows], [CPU bicubic rows] and [CPU area rows]
 // (kernels/src/geometry.cpp): the CPU executor's row loops give exactly the shared
 // per-sample math the GPU kernel evaluates (resize_sample), on every plane kind: 1, 2
 // (NV12 chroma), 3 and 4 channels, 8 and 16 bits and float, up and down, and batches of
@@ -236,7 +237,7 @@ TEST(ResizeCpuRows, EqualsTheSharedPerSampleMathExactly) {
     PixelFormat f;
     int w, h, dw, dh;
   };
-  for (const Interp interp : {Interp::Bilinear, Interp::Bicubic, Interp::Area})
+  for (const Interp interp : {Interp::Nearest, Interp::Bilinear, Interp::Bicubic, Interp::Area})
   for (const Case& c : {Case{PixelFormat::NV12, 97, 61, 40, 22}, Case{PixelFormat::NV12, 33, 20, 70, 41},
                         Case{PixelFormat::NV12, 120, 68, 80, 46}, Case{PixelFormat::P016, 64, 36, 29, 17},
                         Case{PixelFormat::RGB24, 50, 30, 123, 7}, Case{PixelFormat::RGB24, 301, 97, 37, 13},
