@@ -1,5 +1,6 @@
 #include "cuframe/kernels/geometry.hpp"
 
+#include <cstring>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -90,7 +91,17 @@ void remap_cpu(const GeometryJob& j) {
   auto rows = [&](int begin, int end) {
     for (int r = begin; r < end; ++r) {
       const int z = r / j.out.height, y = r % j.out.height;
-      for (int x = 0; x < j.out.width; ++x) remap_pixel<R>(j.in, j.out, z, x, y, j.kind.bytes_per_pixel, j.ox, j.oy);
+      if constexpr (R == Remap::Crop || R == Remap::FlipV) {
+        // Whole rows move: one copy of what remap_pixel copies pixel by pixel.
+        int sx, sy;
+        remap_source<R>(0, y, j.in.width, j.in.height, j.ox, j.oy, sx, sy);
+        std::memcpy(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride + static_cast<std::size_t>(y) * j.out.pitch,
+                    j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride + static_cast<std::size_t>(sy) * j.in.pitch +
+                        static_cast<std::size_t>(sx) * j.kind.bytes_per_pixel,
+                    static_cast<std::size_t>(j.out.width) * j.kind.bytes_per_pixel);
+      } else {
+        for (int x = 0; x < j.out.width; ++x) remap_pixel<R>(j.in, j.out, z, x, y, j.kind.bytes_per_pixel, j.ox, j.oy);
+      }
     }
   };
   parallel_for(j.frames * j.out.height, rows);
