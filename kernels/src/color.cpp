@@ -279,9 +279,12 @@ void convert_color_impl(const FrameBatch& src, FrameBatch& dst, const ColorSetti
   }
   // CPU executor: rows of all frames, split across the pool. Note [CPU chroma rows]: for
   // 4:2:0 sources the chroma taps of each column (chroma_tap) are computed once per call
-  // and those of each row once per row, and the samples are read without clamping; the
-  // float operations per pixel are those of convert_pixel (the same taps, chroma_mix and
-  // store_pixel), so the output is bit for bit the same (tests/kernels/test_color.cpp).
+  // and those of each row once per row. chroma_mix is done in its two halves: each chroma
+  // row's horizontal mix once (mix_chroma_row), kept while the next luma row reads it
+  // again, then the vertical mix of two such rows over the whole row; 8-bit RGB then
+  // comes from rgb_bytes_row (SSE2). The float operations per pixel are those of
+  // convert_pixel (the same taps, chroma_mix's operations in its order, store_pixel's),
+  // so the output is bit for bit the same (ColorCpuRows.*, tests/kernels/test_color.cpp).
   thread_local std::vector<detail::ChromaTap> columns;
   if (sl.format == PixelFormat::NV12 || sl.format == PixelFormat::P016) {
     if (columns.size() < static_cast<size_t>(a.width)) columns.resize(static_cast<size_t>(a.width));
