@@ -346,6 +346,27 @@ void convert_color_impl(const FrameBatch& src, FrameBatch& dst, const ColorSetti
             for (int x = 0; x < args.width; ++x)
               detail::store_pixel<D>(args, x, y, z, static_cast<float>(luma[x]), uv_row[x], uv_row[args.width + x]);
           }
+        } else if constexpr ((S == Src::YUV444P || S == Src::YUV444P16) &&
+                             (D == Dst::RGB24 || D == Dst::BGR24 || D == Dst::RGBA || D == Dst::RGBP)) {
+          if (!rows_fast_path) {
+            for (int x = 0; x < args.width; ++x) detail::convert_pixel<S, D>(args, x, y, z);
+            continue;
+          }
+          // 4:4:4 to 8-bit RGB: the three planes' rows as floats (exact, as load gives
+          // them), then rgb_bytes_row.
+          using T = detail::SampleOf<S>;
+          auto plane_row = [&](const detail::PlaneRef& p) {
+            return reinterpret_cast<const T*>(p.base + z * p.frame_stride + y * p.pitch);
+          };
+          const T* py = plane_row(args.y);
+          const T* pu = plane_row(args.u);
+          const T* pv = plane_row(args.v);
+          for (int x = 0; x < args.width; ++x) {
+            luma_row[x] = static_cast<float>(py[x]);
+            uv_row[x] = static_cast<float>(pu[x]);
+            uv_row[args.width + x] = static_cast<float>(pv[x]);
+          }
+          store_rgb_bytes<D>(args, z, y, luma_row, uv_row, uv_row + args.width, bytes);
         } else {
           for (int x = 0; x < args.width; ++x) detail::convert_pixel<S, D>(args, x, y, z);
         }

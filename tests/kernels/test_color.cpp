@@ -356,9 +356,9 @@ TEST(ColorRealSamples, DecodedFramesMatchTheReference) {
 }
 
 // The GPU executor gives the CPU executor's bytes exactly.
-// Note [CPU chroma rows] (kernels/src/color.cpp): the CPU executor's row path for 4:2:0
-// sources gives exactly what convert_pixel (the GPU kernel's per-pixel function) gives,
-// for every destination, chroma siting, odd sizes and several frames (among them 40
+// Note [CPU chroma rows] (kernels/src/color.cpp): the CPU executor's row paths for 4:2:0
+// and 4:4:4 sources give exactly what convert_pixel (the GPU kernel's per-pixel
+// function) gives, for every destination, chroma siting, odd sizes and several frames (among them 40
 // frames of one chroma row each, whose rows a chroma row kept from the frame before would
 // spoil).
 TEST(ColorCpuRows, EqualTheSharedPerPixelMathExactly) {
@@ -366,9 +366,9 @@ TEST(ColorCpuRows, EqualTheSharedPerPixelMathExactly) {
     int w, h, frames;
   };
   for (const Shape shape : {Shape{77, 41, 3}, Shape{77, 2, 40}})
-  for (PixelFormat src_fmt : {PixelFormat::NV12, PixelFormat::P016})
+  for (PixelFormat src_fmt : {PixelFormat::NV12, PixelFormat::P016, PixelFormat::YUV444P, PixelFormat::YUV444P16})
     for (ChromaLocation loc : {ChromaLocation::Left, ChromaLocation::Center, ChromaLocation::TopLeft, ChromaLocation::Bottom}) {
-      const int depth = src_fmt == PixelFormat::P016 ? 10 : 8;
+      const int depth = src_fmt == PixelFormat::P016 || src_fmt == PixelFormat::YUV444P16 ? 10 : 8;
       Source s = random_source(src_fmt, shape.w, shape.h, depth, shape.frames, ColorMatrix::BT2020, ColorRange::Full, loc, 11);
       for (PixelFormat out : {PixelFormat::RGB24, PixelFormat::BGR24, PixelFormat::RGBA, PixelFormat::RGBP,
                               PixelFormat::Gray8, PixelFormat::RGBPF32, PixelFormat::RGBPF16}) {
