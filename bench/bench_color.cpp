@@ -76,9 +76,11 @@ void BM_CopyD2D(benchmark::State& state) {
 
 constexpr int64_t kRgb = static_cast<int64_t>(PixelFormat::RGB24);
 constexpr int64_t kF32 = static_cast<int64_t>(PixelFormat::RGBPF32);
+constexpr int64_t kGray = static_cast<int64_t>(PixelFormat::Gray8);
 
 BENCHMARK(BM_ColorCpu)->ArgNames({"fmt", "w", "h", "batch"})
     ->Args({kRgb, 1920, 1080, 1})->Args({kRgb, 1920, 1080, 32})->Args({kF32, 1920, 1080, 1})->Args({kRgb, 3840, 2160, 1})
+    ->Args({kGray, 1920, 1080, 1})
     ->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_ColorGpu)->ArgNames({"fmt", "w", "h", "batch"})
     ->Args({kRgb, 1920, 1080, 1})->Args({kRgb, 1920, 1080, 32})->Args({kF32, 1920, 1080, 32})
