@@ -300,17 +300,6 @@ void resize_area_rows(const GeometryJob& j) {
   parallel_for(j.frames * j.out.height, rows);
 }
 
-template <typename T>
-void resize_area_cpu(const GeometryJob& j) {
-  switch (j.kind.channels) {
-    case 1: resize_area_rows<T, 1>(j); break;
-    case 2: resize_area_rows<T, 2>(j); break;
-    case 3: resize_area_rows<T, 3>(j); break;
-    case 4: resize_area_rows<T, 4>(j); break;
-    default: resize_cpu<T, detail::Interp::Area>(j); break;
-  }
-}
-
 // Note [CPU nearest rows]: nearest neighbour with the source column of each output column
 // computed once per call and the source row once per output row, as resize_sample
 // computes them (floor(d * scale), clamped as sample() clamps); the samples are then
@@ -341,17 +330,6 @@ void resize_nearest_rows(const GeometryJob& j) {
     }
   };
   parallel_for(j.frames * j.out.height, rows);
-}
-
-template <typename T>
-void resize_nearest_cpu(const GeometryJob& j) {
-  switch (j.kind.channels) {
-    case 1: resize_nearest_rows<T, 1>(j); break;
-    case 2: resize_nearest_rows<T, 2>(j); break;
-    case 3: resize_nearest_rows<T, 3>(j); break;
-    case 4: resize_nearest_rows<T, 4>(j); break;
-    default: resize_cpu<T, detail::Interp::Nearest>(j); break;
-  }
 }
 
 // Note [CPU bicubic rows]: the bicubic resize as resize_sample computes it (a 4-tap
@@ -450,66 +428,32 @@ void resize_bicubic_rows(const GeometryJob& j) {
   parallel_for(j.frames * j.out.height, rows);
 }
 
-template <typename T>
-void resize_bicubic_cpu(const GeometryJob& j) {
-  switch (j.kind.channels) {
-    case 1: resize_bicubic_rows<T, 1>(j); break;
-    case 2: resize_bicubic_rows<T, 2>(j); break;
-    case 3: resize_bicubic_rows<T, 3>(j); break;
-    case 4: resize_bicubic_rows<T, 4>(j); break;
-    default: resize_cpu<T, detail::Interp::Bicubic>(j); break;
-  }
+// The row path of filter I for T samples, C channels a pixel.
+template <typename T, int C, detail::Interp I>
+void resize_rows(const GeometryJob& j) {
+  if constexpr (I == detail::Interp::Nearest) resize_nearest_rows<T, C>(j);
+  else if constexpr (I == detail::Interp::Bilinear) resize_bilinear_rows<T, C>(j);
+  else if constexpr (I == detail::Interp::Bicubic) resize_bicubic_rows<T, C>(j);
+  else resize_area_rows<T, C>(j);
 }
 
-template <typename T>
-void resize_bilinear_cpu(const GeometryJob& j) {
+template <typename T, detail::Interp I>
+void resize_by_rows(const GeometryJob& j) {
   switch (j.kind.channels) {
-    case 1: resize_bilinear_rows<T, 1>(j); break;
-    case 2: resize_bilinear_rows<T, 2>(j); break;
-    case 3: resize_bilinear_rows<T, 3>(j); break;
-    case 4: resize_bilinear_rows<T, 4>(j); break;
-    default: resize_cpu<T, detail::Interp::Bilinear>(j); break;
+    case 1: resize_rows<T, 1, I>(j); break;
+    case 2: resize_rows<T, 2, I>(j); break;
+    case 3: resize_rows<T, 3, I>(j); break;
+    case 4: resize_rows<T, 4, I>(j); break;
+    default: resize_cpu<T, I>(j); break;
   }
 }
 
 template <detail::Interp I>
 void resize_cpu_typed(const GeometryJob& j) {
-  if constexpr (I == detail::Interp::Bilinear) {
-    switch (j.kind.type) {
-      case SampleType::U8: resize_bilinear_cpu<std::uint8_t>(j); break;
-      case SampleType::U16: resize_bilinear_cpu<std::uint16_t>(j); break;
-      case SampleType::F32: resize_bilinear_cpu<float>(j); break;
-    }
-    return;
-  }
-  if constexpr (I == detail::Interp::Nearest) {
-    switch (j.kind.type) {
-      case SampleType::U8: resize_nearest_cpu<std::uint8_t>(j); break;
-      case SampleType::U16: resize_nearest_cpu<std::uint16_t>(j); break;
-      case SampleType::F32: resize_nearest_cpu<float>(j); break;
-    }
-    return;
-  }
-  if constexpr (I == detail::Interp::Bicubic) {
-    switch (j.kind.type) {
-      case SampleType::U8: resize_bicubic_cpu<std::uint8_t>(j); break;
-      case SampleType::U16: resize_bicubic_cpu<std::uint16_t>(j); break;
-      case SampleType::F32: resize_bicubic_cpu<float>(j); break;
-    }
-    return;
-  }
-  if constexpr (I == detail::Interp::Area) {
-    switch (j.kind.type) {
-      case SampleType::U8: resize_area_cpu<std::uint8_t>(j); break;
-      case SampleType::U16: resize_area_cpu<std::uint16_t>(j); break;
-      case SampleType::F32: resize_area_cpu<float>(j); break;
-    }
-    return;
-  }
   switch (j.kind.type) {
-    case SampleType::U8: resize_cpu<std::uint8_t, I>(j); break;
-    case SampleType::U16: resize_cpu<std::uint16_t, I>(j); break;
-    case SampleType::F32: resize_cpu<float, I>(j); break;
+    case SampleType::U8: resize_by_rows<std::uint8_t, I>(j); break;
+    case SampleType::U16: resize_by_rows<std::uint16_t, I>(j); break;
+    case SampleType::F32: resize_by_rows<float, I>(j); break;
   }
 }
 
