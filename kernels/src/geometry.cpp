@@ -110,8 +110,9 @@ void remap_cpu(const GeometryJob& j) {
 // Note [CPU bilinear rows]: the bilinear resize in two passes per output row, as
 // bilinear_mix is written: first the horizontal mix of each of the two source rows it
 // reads (top and bottom, with the column taps computed once per call), into float rows;
-// then the vertical mix of those two float rows, a loop over contiguous samples that the
-// compiler vectorises. A source row's horizontal mix is kept while the next output rows
+// then the vertical mix of those two float rows, a loop over contiguous samples (in SSE2
+// for 8-bit planes, Note [CPU to_u8 in SSE2]; vectorised by the compiler otherwise). A
+// source row's horizontal mix is kept while the next output rows
 // read it again, so each source row is mixed about once per thread. The float operations
 // on each sample are exactly those of resize_sample (the same taps, the same three steps
 // of bilinear_mix, in the same order), so the result is bit for bit what the per-sample
