@@ -1,5 +1,5 @@
 // Container input: packets/s and MB/s from a file and from a caller-owned memory buffer
-// (the seed's "video in memory"), with and without the Annex-B rewrite NVDEC needs.
+// (the seed's "video in memory").
 // The memory path should be no slower than the file path (ratio reported as counters).
 #include <benchmark/benchmark.h>
 
@@ -11,12 +11,11 @@ namespace {
 
 using namespace cuframe;
 
-void run_demux(benchmark::State& state, bool from_memory, bool annexb) {
+void run_demux(benchmark::State& state, bool from_memory) {
   const auto path = bench::data_dir() / "samples" / "testsrc2.mp4";
   const std::string bytes = bench::read_file(path);
   int64_t packets = 0, payload = 0;
   DemuxOptions opt;
-  opt.annexb = annexb;
   for (auto _ : state) {
     Demuxer d(from_memory ? InputSource::memory(std::as_bytes(std::span(bytes.data(), bytes.size())))
                           : InputSource::file(path.string()),
@@ -31,12 +30,10 @@ void run_demux(benchmark::State& state, bool from_memory, bool annexb) {
   state.SetBytesProcessed(payload);
 }
 
-void BM_DemuxFile(benchmark::State& s) { run_demux(s, false, false); }
-void BM_DemuxMemory(benchmark::State& s) { run_demux(s, true, false); }
-void BM_DemuxMemoryAnnexB(benchmark::State& s) { run_demux(s, true, true); }
+void BM_DemuxFile(benchmark::State& s) { run_demux(s, false); }
+void BM_DemuxMemory(benchmark::State& s) { run_demux(s, true); }
 BENCHMARK(BM_DemuxFile)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_DemuxMemory)->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK(BM_DemuxMemoryAnnexB)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Open + describe without decoding: the cost a job pays per input before any work.
 void BM_ProbeHeaderOnly(benchmark::State& state) {

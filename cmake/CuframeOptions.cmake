@@ -2,7 +2,7 @@
 option(CUFRAME_BUILD_TESTS "Build the GoogleTest suite" ON)
 option(CUFRAME_BUILD_BENCH "Build the Google Benchmark programs" ON)
 option(CUFRAME_PORTABLE "Portable build: static FFmpeg from CUFRAME_FFMPEG_PREFIX, static GoogleTest, $ORIGIN rpath" OFF)
-set(CUFRAME_FFMPEG_PREFIX "" CACHE PATH "Prefix of a static FFmpeg (scripts/build-ffmpeg-static.sh); empty: system FFmpeg")
+set(CUFRAME_FFMPEG_PREFIX "" CACHE PATH "Prefix of a static FFmpeg (scripts/build-ffmpeg-portable.sh); empty: system FFmpeg")
 option(CUFRAME_WERROR "Treat compiler warnings as errors" OFF)
 
 set(CMAKE_CXX_STANDARD 20)

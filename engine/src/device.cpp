@@ -7,7 +7,7 @@
 #include <cstring>
 
 #include "cuframe/device.hpp"
-#include "nvcodec_api.hpp"
+#include "nv/api.hpp"
 
 #ifndef CUFRAME_REQUIRED_DRIVER_VERSION
 #define CUFRAME_REQUIRED_DRIVER_VERSION 0

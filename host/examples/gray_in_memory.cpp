@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
     params.global_header = wants_global_header(mux.format());
     std::unique_ptr<Encoder> encoder = open_encoder(params);  // NVENC if the GPU has it, else libx264
     std::printf("encoder: %s\n", encoder->description().c_str());
-    mux.add_video(*encoder, params, Codec::H264);
+    mux.add_video({Codec::H264, params, encoder->extradata()});
     mux.begin();
 
     // The CPU encoder reads host frames: stage device frames through one pinned chunk.

@@ -25,6 +25,7 @@
 
 #include "cuframe/cuda_stream.hpp"
 #include "cuframe/demuxer.hpp"
+#include "cuframe/encode_params.hpp"
 #include "cuframe/frame.hpp"
 #include "cuframe/media_info.hpp"
 
@@ -56,19 +57,6 @@ struct EncodeOptions {
   int b_frames = -1;                         ///< -1 default; 0 disables
   bool low_latency = false;                  ///< live: no B-frames, no look-ahead, a packet per frame
   int threads = 0;                           ///< libavcodec threads, 0 = automatic
-};
-
-/// What the encoder is fed and what it should write into the stream.
-struct EncodeParams {
-  int width = 0;
-  int height = 0;
-  PixelFormat format = PixelFormat::NV12;    ///< NV12 or P016
-  int bit_depth = 8;                         ///< 8, or 10 with P016
-  ColorInfo color;                           ///< tags written into the stream (VUI)
-  Rational time_base{1, 25};                 ///< of FrameInfo::pts
-  Rational frame_rate{25, 1};
-  Rational sar{1, 1};
-  bool global_header = true;                 ///< extradata out of band (MP4, MKV); false for TS / Annex-B
 };
 
 class Encoder {

@@ -52,8 +52,8 @@ struct TranscodeOptions {
   int ring = 3;              ///< chunk slots in flight
   DecodeOptions decode;      ///< backend Auto: NVDEC when usable, else libavcodec
   /// Resident mode: decode sessions at once, each on a keyframe-aligned segment (Note
-  /// [Segmented decode], cuframe/resident.hpp); 0 = one per decode engine (every NVDEC
-  /// engine of the GPU, 2 on the CPU). Stream and live modes decode with one session.
+  /// [Segmented decode], engine/src/read/resident.cpp); 0 = one per decode engine (every
+  /// NVDEC engine of the GPU, 2 on the CPU). Stream and live modes decode with one session.
   int decode_sessions = 0;
   EncodeOptions encode;      ///< codec, backend, rate control, ...
   MuxOptions mux;            ///< container (Auto: from the output's extension)

@@ -1,0 +1,898 @@
+// The NVENC encode backend (Video Codec SDK 11.1 through ffnvcodec; see Note [Driver
+// loading]).
+//
+// STATUS: written against the SDK 11.1 headers and compiled, but NOT YET RUN on a GPU
+// with NVENC: the machines lent to the session that wrote it (H100, H200) have no NVENC,
+// so only the "no NVENC on this GPU" path has hardware to meet. The encode round-trip
+// tests decide whether Auto may pick it.
+//
+// Note [NVENC flow]: one session per Encoder, on the device's primary context (shared
+// with the CUDA runtime, NVDEC and the kernels). Synchronous mode (enableEncodeAsync 0)
+// with picture-type decision in the driver (enablePTD 1):
+//   send():  each frame's device pointer is registered once (cache keyed by pointer and
+//            pitch, at most kMaxRegistrations, evicting only unmapped entries), mapped,
+//            and submitted with the next bitstream buffer of a ring created once. The
+//            caller's stream is the session's IO stream (nvEncSetIOCudaStreams), so NVENC
+//            reads the frame after the work queued before it and the default stream is
+//            never used. NV_ENC_ERR_NEED_MORE_INPUT (a B-frame waiting for its backward
+//            reference, or look-ahead filling) keeps the picture pending; NV_ENC_SUCCESS
+//            makes every pending picture's bitstream ready, and they are locked in
+//            submission order — which is decode order — copied into Packets, unlocked,
+//            and their inputs unmapped (what libavcodec/nvenc.c does).
+//   Frames NVENC holds back for reordering are copied into its own buffers during
+//   nvEncEncodePicture (nvEncodeAPI.h, "Synchronous Encoding"), so a batch may be reused
+//   by work queued on the same stream once send() returns.
+//   flush(): an EOS picture (NV_ENC_PIC_FLAG_EOS) drains what is pending.
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <optional>
+#include <queue>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cuframe/device.hpp"
+#include "cuframe/encoder.hpp"
+#include "cuframe/error.hpp"
+#include "cuframe/nvenc_plan.hpp"
+#include "encode/backends.hpp"
+#include "nv/api.hpp"
+
+namespace cuframe {
+
+namespace detail {
+
+namespace {
+
+constexpr std::size_t kMaxRegistrations = 64;  // what libavcodec/nvenc.c allows too
+
+const char* status_name(NVENCSTATUS s) {
+  switch (s) {
+    case NV_ENC_SUCCESS: return "NV_ENC_SUCCESS";
+    case NV_ENC_ERR_NO_ENCODE_DEVICE: return "NV_ENC_ERR_NO_ENCODE_DEVICE";
+    case NV_ENC_ERR_UNSUPPORTED_DEVICE: return "NV_ENC_ERR_UNSUPPORTED_DEVICE";
+    case NV_ENC_ERR_INVALID_ENCODERDEVICE: return "NV_ENC_ERR_INVALID_ENCODERDEVICE";
+    case NV_ENC_ERR_INVALID_DEVICE: return "NV_ENC_ERR_INVALID_DEVICE";
+    case NV_ENC_ERR_DEVICE_NOT_EXIST: return "NV_ENC_ERR_DEVICE_NOT_EXIST";
+    case NV_ENC_ERR_INVALID_PTR: return "NV_ENC_ERR_INVALID_PTR";
+    case NV_ENC_ERR_INVALID_EVENT: return "NV_ENC_ERR_INVALID_EVENT";
+    case NV_ENC_ERR_INVALID_PARAM: return "NV_ENC_ERR_INVALID_PARAM";
+    case NV_ENC_ERR_INVALID_CALL: return "NV_ENC_ERR_INVALID_CALL";
+    case NV_ENC_ERR_OUT_OF_MEMORY: return "NV_ENC_ERR_OUT_OF_MEMORY";
+    case NV_ENC_ERR_ENCODER_NOT_INITIALIZED: return "NV_ENC_ERR_ENCODER_NOT_INITIALIZED";
+    case NV_ENC_ERR_UNSUPPORTED_PARAM: return "NV_ENC_ERR_UNSUPPORTED_PARAM";
+    case NV_ENC_ERR_LOCK_BUSY: return "NV_ENC_ERR_LOCK_BUSY";
+    case NV_ENC_ERR_NOT_ENOUGH_BUFFER: return "NV_ENC_ERR_NOT_ENOUGH_BUFFER";
+    case NV_ENC_ERR_INVALID_VERSION: return "NV_ENC_ERR_INVALID_VERSION";
+    case NV_ENC_ERR_MAP_FAILED: return "NV_ENC_ERR_MAP_FAILED";
+    case NV_ENC_ERR_NEED_MORE_INPUT: return "NV_ENC_ERR_NEED_MORE_INPUT";
+    case NV_ENC_ERR_ENCODER_BUSY: return "NV_ENC_ERR_ENCODER_BUSY";
+    case NV_ENC_ERR_EVENT_NOT_REGISTERD: return "NV_ENC_ERR_EVENT_NOT_REGISTERD";
+    case NV_ENC_ERR_GENERIC: return "NV_ENC_ERR_GENERIC";
+    case NV_ENC_ERR_INCOMPATIBLE_CLIENT_KEY: return "NV_ENC_ERR_INCOMPATIBLE_CLIENT_KEY";
+    case NV_ENC_ERR_UNIMPLEMENTED: return "NV_ENC_ERR_UNIMPLEMENTED";
+    case NV_ENC_ERR_RESOURCE_REGISTER_FAILED: return "NV_ENC_ERR_RESOURCE_REGISTER_FAILED";
+    case NV_ENC_ERR_RESOURCE_NOT_REGISTERED: return "NV_ENC_ERR_RESOURCE_NOT_REGISTERED";
+    case NV_ENC_ERR_RESOURCE_NOT_MAPPED: return "NV_ENC_ERR_RESOURCE_NOT_MAPPED";
+  }
+  return "NVENCSTATUS (unknown)";
+}
+
+// The NVENC function table, created once per process (empty with `problem` set when the
+// library is missing or older than the SDK headers).
+struct NvencTable {
+  NV_ENCODE_API_FUNCTION_LIST fns{};
+  std::string problem;
+};
+
+const NvencTable& nvenc_table() {
+  static const NvencTable table = [] {
+    NvencTable t;
+    const NvApi& api = nv_api();
+    if (!api.nvenc) {
+      t.problem = "libnvidia-encode.so.1 (NVENC) cannot be loaded";
+      return t;
+    }
+    uint32_t max_version = 0;
+    if (api.nvenc->NvEncodeAPIGetMaxSupportedVersion(&max_version) != NV_ENC_SUCCESS) {
+      t.problem = "NvEncodeAPIGetMaxSupportedVersion failed";
+      return t;
+    }
+    const uint32_t needed = (NVENCAPI_MAJOR_VERSION << 4) | NVENCAPI_MINOR_VERSION;
+    if (max_version < needed) {
+      t.problem = "the driver's NVENC API " + std::to_string(max_version >> 4) + "." + std::to_string(max_version & 15) +
+                  " is older than the SDK headers' " + std::to_string(NVENCAPI_MAJOR_VERSION) + "." +
+                  std::to_string(NVENCAPI_MINOR_VERSION) + ": update the NVIDIA driver";
+      return t;
+    }
+    t.fns.version = NV_ENCODE_API_FUNCTION_LIST_VER;
+    if (api.nvenc->NvEncodeAPICreateInstance(&t.fns) != NV_ENC_SUCCESS) {
+      t = NvencTable{};
+      t.problem = "NvEncodeAPICreateInstance failed";
+    }
+    return t;
+  }();
+  return table;
+}
+
+const NV_ENCODE_API_FUNCTION_LIST& fns() { return nvenc_table().fns; }
+
+// Throws through the common NVENC check (detail::throw_nvenc_error: category and call
+// site), adding the status name and the session's last error text.
+[[noreturn]] void throw_status(NVENCSTATUS status, void* encoder, const char* call, const char* file, int line) {
+  std::string last;
+  if (encoder && fns().nvEncGetLastErrorString) {
+    const char* s = fns().nvEncGetLastErrorString(encoder);
+    if (s && *s) last = s;
+  }
+  try {
+    throw_nvenc_error(status, call, file, line);
+  } catch (const Error& e) {
+    throw Error(e.code(), e.subject(), std::string(status_name(status)) + (last.empty() ? "" : ": " + last));
+  }
+}
+
+#define CUFRAME_NVENC_CHECK(encoder, call)                                                          \
+  do {                                                                                              \
+    const NVENCSTATUS cuframe_status_ = (call);                                                     \
+    if (cuframe_status_ != NV_ENC_SUCCESS) throw_status(cuframe_status_, (encoder), #call, __FILE__, __LINE__); \
+  } while (0)
+
+// The device's primary context, retained for the object's life.
+class PrimaryContext {
+ public:
+  explicit PrimaryContext(int ordinal) {
+    const CudaFunctions* cu = nv_api().cuda;
+    CUFRAME_CHECK(cu->cuDeviceGet(&device_, ordinal));
+    CUFRAME_CHECK(cu->cuDevicePrimaryCtxRetain(&ctx_, device_));
+  }
+  ~PrimaryContext() {
+    if (ctx_) nv_api().cuda->cuDevicePrimaryCtxRelease(device_);
+  }
+  PrimaryContext(const PrimaryContext&) = delete;
+  PrimaryContext& operator=(const PrimaryContext&) = delete;
+  CUcontext get() const noexcept { return ctx_; }
+
+ private:
+  CUdevice device_ = 0;
+  CUcontext ctx_ = nullptr;
+};
+
+// An NVENC session (nvEncDestroyEncoder on destruction, with its context current).
+class Session {
+ public:
+  Session() = default;
+  Session(void* encoder, CUcontext ctx) noexcept : encoder_(encoder), ctx_(ctx) {}
+  ~Session() { reset(); }
+  Session(Session&& o) noexcept : encoder_(std::exchange(o.encoder_, nullptr)), ctx_(o.ctx_) {}
+  Session& operator=(Session&& o) noexcept {
+    if (this != &o) {
+      reset();
+      encoder_ = std::exchange(o.encoder_, nullptr);
+      ctx_ = o.ctx_;
+    }
+    return *this;
+  }
+  void* get() const noexcept { return encoder_; }
+  void reset() noexcept {
+    if (!encoder_) return;
+    ContextScope scope(ctx_);
+    fns().nvEncDestroyEncoder(std::exchange(encoder_, nullptr));
+  }
+
+ private:
+  void* encoder_ = nullptr;
+  CUcontext ctx_ = nullptr;
+};
+
+/// Opens a session on `ctx`; on failure returns the status and leaves nothing open.
+NVENCSTATUS open_session(CUcontext ctx, Session& out) {
+  NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS open{};
+  open.version = NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS_VER;
+  open.deviceType = NV_ENC_DEVICE_TYPE_CUDA;
+  open.device = ctx;
+  open.apiVersion = NVENCAPI_VERSION;
+  void* encoder = nullptr;
+  const NVENCSTATUS st = fns().nvEncOpenEncodeSessionEx(&open, &encoder);
+  if (st != NV_ENC_SUCCESS) {
+    if (encoder) fns().nvEncDestroyEncoder(encoder);
+    return st;
+  }
+  out = Session(encoder, ctx);
+  return NV_ENC_SUCCESS;
+}
+
+// A resource of a session released by one NVENC call (void* encoder, void* handle):
+// bitstream buffers, registered resources, mapped inputs.
+template <auto Release>
+class NvencHandle {
+ public:
+  NvencHandle() = default;
+  NvencHandle(void* encoder, CUcontext ctx, void* handle) noexcept : encoder_(encoder), ctx_(ctx), handle_(handle) {}
+  ~NvencHandle() { reset(); }
+  NvencHandle(NvencHandle&& o) noexcept
+      : encoder_(o.encoder_), ctx_(o.ctx_), handle_(std::exchange(o.handle_, nullptr)) {}
+  NvencHandle& operator=(NvencHandle&& o) noexcept {
+    if (this != &o) {
+      reset();
+      encoder_ = o.encoder_;
+      ctx_ = o.ctx_;
+      handle_ = std::exchange(o.handle_, nullptr);
+    }
+    return *this;
+  }
+  void* get() const noexcept { return handle_; }
+  void reset() noexcept {
+    if (!handle_) return;
+    ContextScope scope(ctx_);
+    (fns().*Release)(encoder_, std::exchange(handle_, nullptr));
+  }
+
+ private:
+  void* encoder_ = nullptr;
+  CUcontext ctx_ = nullptr;
+  void* handle_ = nullptr;
+};
+
+using BitstreamBuffer = NvencHandle<&NV_ENCODE_API_FUNCTION_LIST::nvEncDestroyBitstreamBuffer>;
+using RegisteredResource = NvencHandle<&NV_ENCODE_API_FUNCTION_LIST::nvEncUnregisterResource>;
+using MappedResource = NvencHandle<&NV_ENCODE_API_FUNCTION_LIST::nvEncUnmapInputResource>;
+
+bool same_guid(const GUID& a, const GUID& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// ---- capability probe (cached per device) ----
+
+using CodecCaps = NvencCodecCaps;
+
+struct DeviceProbe {
+  std::string problem;  // empty: NVENC present; the caps below are valid
+  Errc code = Errc::Unsupported;
+  bool cacheable = true;
+  std::string gpu_name;
+  CodecCaps h264, hevc;
+};
+
+DeviceProbe probe_device(int device) {
+  DeviceProbe r;
+  try {
+    const DriverStatus st = driver_status();
+    if (!st.usable()) {
+      const bool too_old = st.libcuda && st.problem.find("update the driver") != std::string::npos;
+      r.code = too_old ? Errc::DriverTooOld : Errc::DriverMissing;
+      r.problem = st.problem.empty() ? "no usable GPU" : st.problem;
+      return r;
+    }
+    if (device < 0 || device >= st.device_count) {
+      r.code = Errc::NotFound;
+      r.problem = "no GPU with index " + std::to_string(device) + " (the driver sees " +
+                  std::to_string(st.device_count) + ")";
+      return r;
+    }
+    if (!nvenc_table().problem.empty()) {
+      r.code = Errc::DriverMissing;
+      r.problem = nvenc_table().problem;
+      return r;
+    }
+    const CudaFunctions* cu = nv_api().cuda;
+    CUdevice dev = 0;
+    CUFRAME_CHECK(cu->cuDeviceGet(&dev, device));
+    char name[256] = {};
+    CUFRAME_CHECK(cu->cuDeviceGetName(name, sizeof name, dev));
+    r.gpu_name = name;
+
+    PrimaryContext ctx(device);
+    ContextScope scope(ctx.get());
+    Session session;
+    const NVENCSTATUS st_open = open_session(ctx.get(), session);
+    if (st_open == NV_ENC_ERR_NO_ENCODE_DEVICE || st_open == NV_ENC_ERR_UNSUPPORTED_DEVICE) {
+      r.problem = "no NVENC on " + r.gpu_name + " (nvEncOpenEncodeSessionEx: " + status_name(st_open) + ")";
+      return r;
+    }
+    if (st_open != NV_ENC_SUCCESS) {  // e.g. the session limit of a consumer GPU: may pass
+      r.code = Errc::Nvenc;
+      r.cacheable = false;
+      r.problem = std::string("cannot open an NVENC session on ") + r.gpu_name + ": " + status_name(st_open);
+      return r;
+    }
+    void* enc = session.get();
+    uint32_t count = 0;
+    CUFRAME_NVENC_CHECK(enc, fns().nvEncGetEncodeGUIDCount(enc, &count));
+    std::vector<GUID> guids(count);
+    uint32_t got = 0;
+    if (count) CUFRAME_NVENC_CHECK(enc, fns().nvEncGetEncodeGUIDs(enc, guids.data(), count, &got));
+    guids.resize(std::min(got, count));
+    auto cap = [&](const GUID& codec, NV_ENC_CAPS which) {
+      NV_ENC_CAPS_PARAM p{};
+      p.version = NV_ENC_CAPS_PARAM_VER;
+      p.capsToQuery = which;
+      int v = 0;
+      return fns().nvEncGetEncodeCaps(enc, codec, &p, &v) == NV_ENC_SUCCESS ? v : 0;
+    };
+    auto query = [&](const GUID& codec, CodecCaps& c) {
+      c.supported = std::any_of(guids.begin(), guids.end(), [&](const GUID& g) { return same_guid(g, codec); });
+      if (!c.supported) return;
+      c.max_width = cap(codec, NV_ENC_CAPS_WIDTH_MAX);
+      c.max_height = cap(codec, NV_ENC_CAPS_HEIGHT_MAX);
+      c.min_width = cap(codec, NV_ENC_CAPS_WIDTH_MIN);
+      c.min_height = cap(codec, NV_ENC_CAPS_HEIGHT_MIN);
+      c.ten_bit = cap(codec, NV_ENC_CAPS_SUPPORT_10BIT_ENCODE) != 0;
+      c.lossless = cap(codec, NV_ENC_CAPS_SUPPORT_LOSSLESS_ENCODE) != 0;
+      c.max_b_frames = cap(codec, NV_ENC_CAPS_NUM_MAX_BFRAMES);
+      c.bframe_ref_mode = cap(codec, NV_ENC_CAPS_SUPPORT_BFRAME_REF_MODE);
+    };
+    query(NV_ENC_CODEC_H264_GUID, r.h264);
+    query(NV_ENC_CODEC_HEVC_GUID, r.hevc);
+  } catch (const Error& e) {
+    r.code = e.code();
+    r.cacheable = false;
+    r.problem = std::string("NVENC capability query failed: ") + e.what();
+  } catch (const std::exception& e) {
+    r.code = Errc::Internal;
+    r.cacheable = false;
+    r.problem = std::string("NVENC capability query failed: ") + e.what();
+  }
+  return r;
+}
+
+DeviceProbe probe_cached(int device) {
+  static std::mutex m;
+  static std::map<int, DeviceProbe> cache;
+  {
+    std::lock_guard lock(m);
+    if (auto it = cache.find(device); it != cache.end()) return it->second;
+  }
+  DeviceProbe r = probe_device(device);
+  if (r.cacheable) {
+    std::lock_guard lock(m);
+    cache.emplace(device, r);
+  }
+  return r;
+}
+
+const CodecCaps& caps_for(const DeviceProbe& probe, const NvencPlan& plan) {
+  return plan.codec == "h264" ? probe.h264 : probe.hevc;
+}
+
+std::string hardware_problem(const NvencPlan& plan, const EncodeParams& p, const EncodeOptions& o,
+                             const DeviceProbe& probe) {
+  return nvenc_caps_problem(plan, p, o, caps_for(probe, plan), probe.gpu_name);
+}
+
+// ---- the session ----
+
+GUID preset_guid(const std::string& preset) {
+  switch (preset[1]) {
+    case '1': return NV_ENC_PRESET_P1_GUID;
+    case '2': return NV_ENC_PRESET_P2_GUID;
+    case '3': return NV_ENC_PRESET_P3_GUID;
+    case '5': return NV_ENC_PRESET_P5_GUID;
+    case '6': return NV_ENC_PRESET_P6_GUID;
+    case '7': return NV_ENC_PRESET_P7_GUID;
+    default: return NV_ENC_PRESET_P4_GUID;
+  }
+}
+
+NV_ENC_TUNING_INFO tuning_info(const std::string& tuning) {
+  if (tuning == "ll") return NV_ENC_TUNING_INFO_LOW_LATENCY;
+  if (tuning == "ull") return NV_ENC_TUNING_INFO_ULTRA_LOW_LATENCY;
+  if (tuning == "lossless") return NV_ENC_TUNING_INFO_LOSSLESS;
+  return NV_ENC_TUNING_INFO_HIGH_QUALITY;
+}
+
+uint32_t clamp_qp(double v) { return static_cast<uint32_t>(std::clamp(v + 0.5, 0.0, 51.0)); }
+
+void write_vui(const NvencPlan& plan, NV_ENC_CONFIG_H264_VUI_PARAMETERS& vui) {
+  vui.videoFormat = 5;  // unspecified
+  vui.videoFullRangeFlag = plan.full_range ? 1 : 0;
+  vui.colourPrimaries = static_cast<uint32_t>(plan.color_primaries);
+  vui.transferCharacteristics = static_cast<uint32_t>(plan.transfer);
+  vui.colourMatrix = static_cast<uint32_t>(plan.matrix);
+  vui.colourDescriptionPresentFlag = plan.color_primaries != 2 || plan.transfer != 2 || plan.matrix != 2 ? 1 : 0;
+  vui.videoSignalTypePresentFlag = vui.colourDescriptionPresentFlag || vui.videoFullRangeFlag ? 1 : 0;
+  vui.chromaSampleLocationFlag = plan.chroma_sample_location != 0 ? 1 : 0;
+  vui.chromaSampleLocationTop = static_cast<uint32_t>(plan.chroma_sample_location);
+  vui.chromaSampleLocationBot = static_cast<uint32_t>(plan.chroma_sample_location);
+}
+
+// Note [NVENC timestamps]: pts is FrameInfo::pts, passed through NVENC as
+// inputTimeStamp/outputTimeStamp. Packets leave in decode order, so dts is computed: with
+// a reordering delay of d = frameIntervalP - 1 pictures (the number of B-frames between
+// references, what libavcodec/nvenc.c uses), the k-th packet's dts is the (k-d)-th
+// smallest input pts, and for the first d packets the smallest pts minus (d-k) frame
+// durations. For constant frame rates this is libavcodec's "input pts minus d frames";
+// for variable ones it still keeps dts <= pts whenever the reorder depth is at most d.
+// dts is kept strictly increasing (duplicate input pts) and never above pts.
+class NvencEncoder final : public Encoder {
+ public:
+  NvencEncoder(const EncodeParams& params, const EncodeOptions& options, std::string fallback_reason)
+      : params_(params),
+        options_(options),
+        plan_(plan_nvenc(params, options)),
+        subject_("encoder " + plan_.codec + " (nvenc)"),
+        fallback_reason_(std::move(fallback_reason)) {
+    const DeviceProbe probe = probe_cached(options.device);
+    if (!probe.problem.empty()) throw Error(probe.code, subject_, "NVENC cannot be used: " + probe.problem);
+    if (std::string why = hardware_problem(plan_, params, options, probe); !why.empty())
+      throw Error(Errc::Unsupported, subject_, "NVENC cannot be used: " + why);
+    const CodecCaps& caps = caps_for(probe, plan_);
+    plan_.b_frames = nvenc_b_frames(plan_, options, caps);
+
+    ctx_.emplace(options.device);
+    ContextScope scope(ctx_->get());
+    const NVENCSTATUS st = open_session(ctx_->get(), session_);
+    if (st != NV_ENC_SUCCESS) throw_status(st, nullptr, "nvEncOpenEncodeSessionEx", __FILE__, __LINE__);
+    initialize(caps);
+    create_bitstreams();
+    read_extradata();
+    description_ = "NVENC " + plan_.codec + " on GPU " + std::to_string(options.device) + " (" + to_string(plan_) + ")";
+  }
+
+  ~NvencEncoder() override {
+    if (!ctx_) return;
+    ContextScope scope(ctx_->get());
+    if (session_.get() && !flushed_ && !pending_.empty()) {
+      // The SDK asks for an EOS before the session is destroyed; what comes out is dropped.
+      try {
+        NV_ENC_PIC_PARAMS eos{};
+        eos.version = NV_ENC_PIC_PARAMS_VER;
+        eos.encodePicFlags = NV_ENC_PIC_FLAG_EOS;
+        if (fns().nvEncEncodePicture(session_.get(), &eos) == NV_ENC_SUCCESS) drain(/*keep=*/false);
+      } catch (...) {
+      }
+    }
+    pending_.clear();
+    registrations_.clear();  // unmaps, then unregisters
+    bitstreams_.clear();
+    session_.reset();
+  }
+
+  EncoderBackend backend() const noexcept override { return EncoderBackend::Nvenc; }
+  const std::string& description() const noexcept override { return description_; }
+  const std::string& fallback_reason() const noexcept override { return fallback_reason_; }
+  std::span<const std::uint8_t> extradata() const noexcept override { return extradata_; }
+
+  void send(const FrameBatch& batch, const CudaStream* stream) override {
+    if (flushed_) throw Error(Errc::InvalidArgument, subject_, "frames sent after flush()");
+    if (failed_) throw Error(Errc::InvalidArgument, subject_, "the encoder failed earlier; open a new one");
+    if (!stream)
+      throw Error(Errc::InvalidArgument, subject_,
+                  "NVENC's send() needs a CudaStream: its work is queued on it, never on the default stream");
+    if (batch.empty()) return;
+    check_batch(batch, *stream);
+    ContextScope scope(ctx_->get());
+    try {
+      set_stream(*stream);
+      const std::size_t pitch = batch.layout().planes[0].pitch;
+      for (int i = 0; i < batch.size(); ++i)
+        encode_one(reinterpret_cast<CUdeviceptr>(batch.plane(i, 0)), pitch, batch.info(i));
+    } catch (...) {
+      failed_ = true;
+      throw;
+    }
+  }
+
+  void flush() override {
+    if (flushed_) return;
+    if (failed_) throw Error(Errc::InvalidArgument, subject_, "the encoder failed earlier; open a new one");
+    flushed_ = true;
+    ContextScope scope(ctx_->get());
+    try {
+      NV_ENC_PIC_PARAMS eos{};
+      eos.version = NV_ENC_PIC_PARAMS_VER;
+      eos.encodePicFlags = NV_ENC_PIC_FLAG_EOS;
+      CUFRAME_NVENC_CHECK(session_.get(), fns().nvEncEncodePicture(session_.get(), &eos));
+      drain(/*keep=*/true);
+    } catch (...) {
+      failed_ = true;
+      throw;
+    }
+  }
+
+  bool receive(Packet& packet) override {
+    if (ready_.empty()) return false;
+    packet = std::move(ready_.front());
+    ready_.pop_front();
+    return true;
+  }
+
+ private:
+  struct Registration {
+    CUdeviceptr ptr = 0;
+    std::size_t pitch = 0;
+    RegisteredResource registered;
+    MappedResource mapped;  // declared after `registered`: unmapped before unregistering
+    NV_ENC_BUFFER_FORMAT mapped_format = NV_ENC_BUFFER_FORMAT_UNDEFINED;
+    int map_count = 0;  // pictures in flight that use this mapping
+    uint64_t last_use = 0;
+  };
+  struct Pending {
+    Registration* input;
+    void* bitstream;
+  };
+
+  void check_batch(const FrameBatch& batch, const CudaStream& stream) const {
+    if (batch.memory() != MemoryKind::Device)
+      throw Error(Errc::InvalidArgument, subject_, "NVENC reads device batches; this one is in host memory");
+    if (batch.device() != options_.device || stream.device() != options_.device)
+      throw Error(Errc::InvalidArgument, subject_,
+                  "the batch (GPU " + std::to_string(batch.device()) + ") and stream (GPU " +
+                      std::to_string(stream.device()) + ") must be on the encoder's GPU " +
+                      std::to_string(options_.device));
+    const FrameLayout& l = batch.layout();
+    if (l.format != params_.format || l.width != params_.width || l.height != params_.height)
+      throw Error(Errc::InvalidArgument, subject_,
+                  std::string("batch of ") + to_string(l.format) + " " + std::to_string(l.width) + "x" +
+                      std::to_string(l.height) + " frames, but the encoder was opened for " +
+                      to_string(params_.format) + " " + std::to_string(params_.width) + "x" +
+                      std::to_string(params_.height));
+    const std::size_t pitch = l.planes[0].pitch;
+    if (l.plane_count != 2 || l.planes[1].pitch != pitch || l.planes[1].offset != pitch * static_cast<std::size_t>(l.height))
+      throw Error(Errc::Unsupported, subject_,
+                  "NVENC needs the interleaved chroma plane right after the luma plane, with the same pitch "
+                  "(offset pitch x height = " + std::to_string(pitch * static_cast<std::size_t>(l.height)) +
+                      "); this batch's is at offset " + std::to_string(l.planes[1].offset) + " with pitch " +
+                      std::to_string(l.planes[1].pitch));
+    if (pitch % 4 != 0 || pitch > UINT32_MAX)
+      throw Error(Errc::Unsupported, subject_, "pitch " + std::to_string(pitch) + " is not one NVENC accepts");
+  }
+
+  void initialize(const CodecCaps& caps) {
+    void* enc = session_.get();
+    const bool h264 = plan_.codec == "h264";
+    const GUID codec_guid = h264 ? NV_ENC_CODEC_H264_GUID : NV_ENC_CODEC_HEVC_GUID;
+    const GUID preset = preset_guid(plan_.preset);
+    const NV_ENC_TUNING_INFO tuning = tuning_info(plan_.tuning);
+
+    NV_ENC_PRESET_CONFIG preset_config{};
+    preset_config.version = NV_ENC_PRESET_CONFIG_VER;
+    preset_config.presetCfg.version = NV_ENC_CONFIG_VER;
+    CUFRAME_NVENC_CHECK(enc, fns().nvEncGetEncodePresetConfigEx(enc, codec_guid, preset, tuning, &preset_config));
+    config_ = preset_config.presetCfg;
+    config_.version = NV_ENC_CONFIG_VER;
+
+    NV_ENC_INITIALIZE_PARAMS init{};
+    init.version = NV_ENC_INITIALIZE_PARAMS_VER;
+    init.encodeGUID = codec_guid;
+    init.presetGUID = preset;
+    init.tuningInfo = tuning;
+    init.encodeWidth = init.maxEncodeWidth = static_cast<uint32_t>(params_.width);
+    init.encodeHeight = init.maxEncodeHeight = static_cast<uint32_t>(params_.height);
+    set_aspect(init);
+    if (params_.frame_rate.num > 0 && params_.frame_rate.den > 0) {
+      init.frameRateNum = static_cast<uint32_t>(params_.frame_rate.num);
+      init.frameRateDen = static_cast<uint32_t>(params_.frame_rate.den);
+    } else {
+      init.frameRateNum = static_cast<uint32_t>(params_.time_base.den);
+      init.frameRateDen = static_cast<uint32_t>(params_.time_base.num);
+    }
+    init.enableEncodeAsync = 0;
+    init.enablePTD = 1;
+    init.encodeConfig = &config_;
+
+    // GOP and B-frames.
+    config_.gopLength = static_cast<uint32_t>(plan_.gop);
+    config_.frameIntervalP = plan_.b_frames + 1;
+    config_.frameFieldMode = NV_ENC_PARAMS_FRAME_FIELD_MODE_FRAME;
+
+    // Rate control.
+    NV_ENC_RC_PARAMS& rc = config_.rcParams;
+    if (plan_.rate_control == "constqp") {
+      rc.rateControlMode = NV_ENC_PARAMS_RC_CONSTQP;
+      // I and B QPs from the P QP with libavcodec's defaults (i_qfactor -0.8, b_qfactor
+      // 1.25, b_qoffset 1.25), as `ffmpeg -c:v h264_nvenc -qp N` does.
+      rc.constQP.qpInterP = static_cast<uint32_t>(plan_.qp);
+      rc.constQP.qpIntra = plan_.qp == 0 ? 0 : clamp_qp(plan_.qp * 0.8);
+      rc.constQP.qpInterB = plan_.qp == 0 ? 0 : clamp_qp(plan_.qp * 1.25 + 1.25);
+    } else if (plan_.rate_control == "cbr") {
+      rc.rateControlMode = NV_ENC_PARAMS_RC_CBR;
+      rc.averageBitRate = static_cast<uint32_t>(plan_.average_bitrate);
+      rc.maxBitRate = static_cast<uint32_t>(plan_.average_bitrate);
+    } else {
+      rc.rateControlMode = NV_ENC_PARAMS_RC_VBR;
+      rc.averageBitRate = static_cast<uint32_t>(plan_.average_bitrate);  // 0 with cq: constant quality
+      rc.maxBitRate = static_cast<uint32_t>(plan_.max_bitrate);
+      rc.targetQuality = static_cast<uint8_t>(plan_.average_bitrate == 0 ? plan_.cq : 0);
+      rc.targetQualityLSB = 0;
+    }
+    rc.zeroReorderDelay = plan_.zero_reorder_delay ? 1 : 0;
+    if (plan_.lookahead == 0) {
+      rc.enableLookahead = 0;
+      rc.lookaheadDepth = 0;
+    }
+    lookahead_depth_ = rc.enableLookahead ? rc.lookaheadDepth : 0;
+
+    // Codec settings and VUI.
+    const uint32_t global = params_.global_header ? 1 : 0;
+    if (h264) {
+      NV_ENC_CONFIG_H264& h = config_.encodeCodecConfig.h264Config;
+      config_.profileGUID = plan_.profile == "high444p" ? NV_ENC_H264_PROFILE_HIGH_444_GUID : NV_ENC_H264_PROFILE_HIGH_GUID;
+      h.idrPeriod = config_.gopLength;
+      h.chromaFormatIDC = 1;
+      h.disableSPSPPS = global;  // out of band: extradata()
+      h.repeatSPSPPS = plan_.repeat_headers ? 1 : 0;
+      if (plan_.tuning == "lossless") h.qpPrimeYZeroTransformBypassFlag = 1;
+      h.useBFramesAsRef = bframe_ref_mode(h.useBFramesAsRef, caps);
+      write_vui(plan_, h.h264VUIParameters);
+    } else {
+      NV_ENC_CONFIG_HEVC& h = config_.encodeCodecConfig.hevcConfig;
+      config_.profileGUID = plan_.profile == "main10" ? NV_ENC_HEVC_PROFILE_MAIN10_GUID : NV_ENC_HEVC_PROFILE_MAIN_GUID;
+      h.idrPeriod = config_.gopLength;
+      h.chromaFormatIDC = 1;
+      h.pixelBitDepthMinus8 = plan_.profile == "main10" ? 2 : 0;
+      h.disableSPSPPS = global;
+      h.repeatSPSPPS = plan_.repeat_headers ? 1 : 0;
+      h.useBFramesAsRef = bframe_ref_mode(h.useBFramesAsRef, caps);
+      write_vui(plan_, h.hevcVUIParameters);
+    }
+    buffer_format_ = plan_.input_format == "p010" ? NV_ENC_BUFFER_FORMAT_YUV420_10BIT : NV_ENC_BUFFER_FORMAT_NV12;
+
+    CUFRAME_NVENC_CHECK(enc, fns().nvEncInitializeEncoder(enc, &init));
+    reorder_delay_ = std::max(config_.frameIntervalP - 1, 0);
+    frame_ticks_ = ticks_per_frame();
+  }
+
+  NV_ENC_BFRAME_REF_MODE bframe_ref_mode(NV_ENC_BFRAME_REF_MODE preset_mode, const CodecCaps& caps) const {
+    if (plan_.b_frames < 2 || caps.bframe_ref_mode == 0) return NV_ENC_BFRAME_REF_MODE_DISABLED;
+    if (preset_mode == NV_ENC_BFRAME_REF_MODE_EACH && caps.bframe_ref_mode != 1) return NV_ENC_BFRAME_REF_MODE_MIDDLE;
+    return preset_mode;
+  }
+
+  void set_aspect(NV_ENC_INITIALIZE_PARAMS& init) const {
+    int64_t dw = params_.width, dh = params_.height;
+    if (params_.sar.num > 0 && params_.sar.den > 0) {
+      dw *= params_.sar.num;
+      dh *= params_.sar.den;
+      const int64_t g = std::gcd(dw, dh);
+      dw /= g;
+      dh /= g;
+    }
+    if (dw > UINT32_MAX || dh > UINT32_MAX) {
+      dw = params_.width;
+      dh = params_.height;
+    }
+    init.darWidth = static_cast<uint32_t>(dw);
+    init.darHeight = static_cast<uint32_t>(dh);
+  }
+
+  int64_t ticks_per_frame() const {
+    const Rational fr = params_.frame_rate, tb = params_.time_base;
+    if (fr.num <= 0 || fr.den <= 0 || tb.num <= 0 || tb.den <= 0) return 1;
+    const int64_t num = static_cast<int64_t>(fr.den) * tb.den, den = static_cast<int64_t>(fr.num) * tb.num;
+    return std::max<int64_t>(1, (num + den / 2) / den);
+  }
+
+  void create_bitstreams() {
+    // Every picture in flight holds one: up to reorder + look-ahead pending, plus a margin.
+    const int count = reorder_delay_ + 1 + lookahead_depth_ + 4;
+    void* enc = session_.get();
+    for (int i = 0; i < count; ++i) {
+      NV_ENC_CREATE_BITSTREAM_BUFFER create{};
+      create.version = NV_ENC_CREATE_BITSTREAM_BUFFER_VER;
+      CUFRAME_NVENC_CHECK(enc, fns().nvEncCreateBitstreamBuffer(enc, &create));
+      bitstreams_.emplace_back(enc, ctx_->get(), create.bitstreamBuffer);
+    }
+  }
+
+  void read_extradata() {
+    void* enc = session_.get();
+    std::vector<std::uint8_t> buf(NV_MAX_SEQ_HDR_LEN);
+    uint32_t size = 0;
+    NV_ENC_SEQUENCE_PARAM_PAYLOAD payload{};
+    payload.version = NV_ENC_SEQUENCE_PARAM_PAYLOAD_VER;
+    payload.inBufferSize = static_cast<uint32_t>(buf.size());
+    payload.spsppsBuffer = buf.data();
+    payload.outSPSPPSPayloadSize = &size;
+    CUFRAME_NVENC_CHECK(enc, fns().nvEncGetSequenceParams(enc, &payload));
+    buf.resize(std::min<std::size_t>(size, buf.size()));
+    extradata_ = std::move(buf);
+  }
+
+  void set_stream(const CudaStream& stream) {
+    const auto s = static_cast<CUstream>(stream.get());
+    if (stream_set_ && s == io_stream_) return;
+    io_stream_ = s;
+    CUFRAME_NVENC_CHECK(session_.get(), fns().nvEncSetIOCudaStreams(session_.get(), &io_stream_, &io_stream_));
+    stream_set_ = true;
+  }
+
+  Registration& acquire(CUdeviceptr ptr, std::size_t pitch) {
+    void* enc = session_.get();
+    Registration* reg = nullptr;
+    for (auto& r : registrations_)
+      if (r->ptr == ptr && r->pitch == pitch) reg = r.get();
+    if (!reg) {
+      if (registrations_.size() >= kMaxRegistrations) {
+        auto victim = registrations_.end();
+        for (auto it = registrations_.begin(); it != registrations_.end(); ++it)
+          if ((*it)->map_count == 0 && (victim == registrations_.end() || (*it)->last_use < (*victim)->last_use))
+            victim = it;
+        if (victim == registrations_.end())
+          throw Error(Errc::LimitExceeded, subject_,
+                      "more than " + std::to_string(kMaxRegistrations) + " frame buffers in flight in NVENC");
+        registrations_.erase(victim);
+      }
+      NV_ENC_REGISTER_RESOURCE rr{};
+      rr.version = NV_ENC_REGISTER_RESOURCE_VER;
+      rr.resourceType = NV_ENC_INPUT_RESOURCE_TYPE_CUDADEVICEPTR;
+      rr.width = static_cast<uint32_t>(params_.width);
+      rr.height = static_cast<uint32_t>(params_.height);
+      rr.pitch = static_cast<uint32_t>(pitch);
+      rr.resourceToRegister = reinterpret_cast<void*>(ptr);
+      rr.bufferFormat = buffer_format_;
+      rr.bufferUsage = NV_ENC_INPUT_IMAGE;
+      CUFRAME_NVENC_CHECK(enc, fns().nvEncRegisterResource(enc, &rr));
+      auto r = std::make_unique<Registration>();
+      r->ptr = ptr;
+      r->pitch = pitch;
+      r->registered = RegisteredResource(enc, ctx_->get(), rr.registeredResource);
+      reg = r.get();
+      registrations_.push_back(std::move(r));
+    }
+    reg->last_use = ++use_clock_;
+    if (reg->map_count == 0) {
+      NV_ENC_MAP_INPUT_RESOURCE map{};
+      map.version = NV_ENC_MAP_INPUT_RESOURCE_VER;
+      map.registeredResource = reg->registered.get();
+      CUFRAME_NVENC_CHECK(enc, fns().nvEncMapInputResource(enc, &map));
+      reg->mapped = MappedResource(enc, ctx_->get(), map.mappedResource);
+      reg->mapped_format = map.mappedBufferFmt;
+    }
+    ++reg->map_count;
+    return *reg;
+  }
+
+  static void release(Registration& r) noexcept {
+    if (--r.map_count == 0) r.mapped.reset();
+  }
+
+  void encode_one(CUdeviceptr ptr, std::size_t pitch, const FrameInfo& info) {
+    if (pending_.size() >= bitstreams_.size())
+      throw Error(Errc::Internal, subject_, "NVENC holds more pictures than bitstream buffers");
+    Registration& input = acquire(ptr, pitch);
+    void* out = bitstreams_[next_bitstream_].get();
+    next_bitstream_ = (next_bitstream_ + 1) % bitstreams_.size();
+    pending_.push_back({&input, out});
+    input_pts_.push(info.pts);
+    durations_.emplace(info.pts, info.duration);
+
+    NV_ENC_PIC_PARAMS pic{};
+    pic.version = NV_ENC_PIC_PARAMS_VER;
+    pic.inputWidth = static_cast<uint32_t>(params_.width);
+    pic.inputHeight = static_cast<uint32_t>(params_.height);
+    pic.inputPitch = static_cast<uint32_t>(pitch);
+    pic.inputBuffer = input.mapped.get();
+    pic.outputBitstream = out;
+    pic.bufferFmt = input.mapped_format;
+    pic.pictureStruct = NV_ENC_PIC_STRUCT_FRAME;
+    pic.inputTimeStamp = static_cast<uint64_t>(info.pts);
+    pic.inputDuration = static_cast<uint64_t>(info.duration);
+    pic.frameIdx = static_cast<uint32_t>(frames_sent_++);
+    const NVENCSTATUS st = fns().nvEncEncodePicture(session_.get(), &pic);
+    if (st == NV_ENC_ERR_NEED_MORE_INPUT) return;  // held for reordering (Note [NVENC flow])
+    if (st != NV_ENC_SUCCESS) throw_status(st, session_.get(), "nvEncEncodePicture", __FILE__, __LINE__);
+    drain(/*keep=*/true);
+  }
+
+  // Locks every pending bitstream in submission order (= decode order), then unmaps the
+  // inputs. keep=false drops the packets (destructor).
+  void drain(bool keep) {
+    void* enc = session_.get();
+    for (const Pending& p : pending_) {
+      NV_ENC_LOCK_BITSTREAM lock{};
+      lock.version = NV_ENC_LOCK_BITSTREAM_VER;
+      lock.outputBitstream = p.bitstream;
+      lock.doNotWait = 0;
+      CUFRAME_NVENC_CHECK(enc, fns().nvEncLockBitstream(enc, &lock));
+      struct Unlock {
+        void* session;
+        void* buffer;
+        ~Unlock() { fns().nvEncUnlockBitstream(session, buffer); }
+      } unlock{enc, p.bitstream};
+      if (keep) emit(lock);
+    }
+    for (const Pending& p : pending_) release(*p.input);
+    pending_.clear();
+  }
+
+  void emit(const NV_ENC_LOCK_BITSTREAM& lock) {
+    const auto pts = static_cast<int64_t>(lock.outputTimeStamp);
+    int64_t dts = 0;
+    if (input_pts_.empty()) {
+      dts = pts;  // cannot happen: every output has its input in the heap
+    } else if (packets_out_ < reorder_delay_) {
+      dts = input_pts_.top() - (reorder_delay_ - packets_out_) * frame_ticks_;
+    } else {
+      dts = input_pts_.top();
+      input_pts_.pop();
+    }
+    dts = std::min(dts, pts);
+    if (packets_out_ > 0 && dts <= last_dts_) dts = last_dts_ + 1;
+    last_dts_ = dts;
+    ++packets_out_;
+
+    int64_t duration = 0;
+    if (auto it = durations_.find(pts); it != durations_.end()) {
+      duration = it->second;
+      durations_.erase(it);
+    }
+    if (duration <= 0) duration = frame_ticks_;
+
+    // IDR only, as libavcodec/nvenc.c flags keyframes: a non-IDR I picture is not a
+    // clean random-access point when B-frames may reference across it.
+    const bool key = lock.pictureType == NV_ENC_PIC_TYPE_IDR;
+    Packet packet;
+    packet.assign({static_cast<const std::uint8_t*>(lock.bitstreamBufferPtr), lock.bitstreamSizeInBytes}, pts, dts,
+                  duration, key);
+    ready_.push_back(std::move(packet));
+  }
+
+  EncodeParams params_;
+  EncodeOptions options_;
+  NvencPlan plan_;
+  std::string subject_;
+  std::string fallback_reason_;
+  std::string description_;
+  std::vector<std::uint8_t> extradata_;
+
+  // Destroyed in reverse order: registrations and buffers before the session, the
+  // session before the context.
+  std::optional<PrimaryContext> ctx_;
+  Session session_;
+  std::vector<BitstreamBuffer> bitstreams_;
+  std::vector<std::unique_ptr<Registration>> registrations_;
+
+  NV_ENC_CONFIG config_{};
+  NV_ENC_BUFFER_FORMAT buffer_format_ = NV_ENC_BUFFER_FORMAT_NV12;
+  CUstream io_stream_ = nullptr;
+  bool stream_set_ = false;
+  int reorder_delay_ = 0;
+  int lookahead_depth_ = 0;
+  int64_t frame_ticks_ = 1;
+  std::size_t next_bitstream_ = 0;
+  uint64_t use_clock_ = 0;
+  uint64_t frames_sent_ = 0;
+  std::deque<Pending> pending_;
+  std::priority_queue<int64_t, std::vector<int64_t>, std::greater<>> input_pts_;  // Note [NVENC timestamps]
+  std::multimap<int64_t, int64_t> durations_;
+  int64_t packets_out_ = 0;
+  int64_t last_dts_ = 0;
+  std::deque<Packet> ready_;
+  bool flushed_ = false;
+  bool failed_ = false;
+};
+
+}  // namespace
+
+std::string nvenc_unusable_reason(const EncodeParams& params, const EncodeOptions& options) {
+  try {
+    const NvencPlan plan = plan_nvenc(params, options);
+    const DeviceProbe probe = probe_cached(options.device);
+    if (!probe.problem.empty()) return probe.problem;
+    return hardware_problem(plan, params, options, probe);
+  } catch (const Error& e) {
+    return e.reason();
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unexpected failure while checking NVENC";
+  }
+}
+
+std::unique_ptr<Encoder> open_nvenc_encoder(const EncodeParams& params, const EncodeOptions& options,
+                                            std::string fallback_reason_for_description) {
+  return std::make_unique<NvencEncoder>(params, options, std::move(fallback_reason_for_description));
+}
+
+}  // namespace detail
+
+std::string nvenc_unavailable_reason(const EncodeParams& params, const EncodeOptions& options) {
+  return detail::nvenc_unusable_reason(params, options);
+}
+
+}  // namespace cuframe
