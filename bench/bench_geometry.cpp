@@ -30,7 +30,7 @@ FrameBatch rgb_batch(int w, int h, int n, MemoryKind mem = MemoryKind::Host) {
 void BM_ResizeCpu(benchmark::State& state) {
   FrameBatch src = rgb_batch(1920, 1080, 1);
   FrameBatch dst(kernels::resized_layout(src.layout(), 640, 360), 1, MemoryKind::Host);
-  for (auto _ : state) kernels::resize(src, dst, kernels::Interp::Bilinear);
+  for (auto _ : state) kernels::resize(src, dst, kernels::ResizeFilter::Bilinear);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * (src.layout().packed_bytes() + dst.layout().packed_bytes())));
   state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
@@ -91,7 +91,7 @@ FrameBatch nv12_batch(int w, int h, int n, MemoryKind mem) {
 }
 
 // The rows of the CPU NV12 resize and its OpenCV peer: (width, height, filter), the
-// filter 0 nearest, 1 bilinear, 2 bicubic, 3 area (kernels::Interp).
+// filter 0 nearest, 1 bilinear, 2 bicubic, 3 area (kernels::ResizeFilter).
 void nv12_resize_rows(benchmark::internal::Benchmark* b) {
   b->Args({1920, 1080, 1})->Args({3840, 2160, 1})->Args({1920, 1080, 0})->Args({1920, 1080, 2})->Args({1920, 1080, 3});
   b->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -99,7 +99,7 @@ void nv12_resize_rows(benchmark::internal::Benchmark* b) {
 
 void BM_ResizeNv12Cpu(benchmark::State& state) {
   const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1));
-  const auto interp = static_cast<kernels::Interp>(state.range(2));
+  const auto interp = static_cast<kernels::ResizeFilter>(state.range(2));
   FrameBatch src = nv12_batch(w, h, 1, MemoryKind::Host);
   FrameBatch dst(kernels::resized_layout(src.layout(), w * 2 / 3, h * 2 / 3), 1, MemoryKind::Host);
   for (auto _ : state) kernels::resize(src, dst, interp);
@@ -140,10 +140,10 @@ void BM_ResizeGpu(benchmark::State& state) {
   FrameBatch dst(kernels::resized_layout(src.layout(), nv12 ? w * 2 / 3 : w / 3, nv12 ? h * 2 / 3 : h / 3), n,
                  MemoryKind::Device);
   stream.fill_async(src.data(), 0x33, src.bytes());
-  kernels::resize(src, dst, kernels::Interp::Bilinear, &stream);  // warm-up
+  kernels::resize(src, dst, kernels::ResizeFilter::Bilinear, &stream);  // warm-up
   for (auto _ : state)
     state.SetIterationTime(
-        bench::gpu_ms(stream, [&] { kernels::resize(src, dst, kernels::Interp::Bilinear, &stream); }) / 1000.0);
+        bench::gpu_ms(stream, [&] { kernels::resize(src, dst, kernels::ResizeFilter::Bilinear, &stream); }) / 1000.0);
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * (src.layout().packed_bytes() + dst.layout().packed_bytes())));
   state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate);
 }

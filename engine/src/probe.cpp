@@ -4,6 +4,7 @@
 
 #include "cuframe/demuxer.hpp"
 #include "ffmpeg_util.hpp"
+#include "native.hpp"
 
 namespace cuframe {
 
@@ -13,7 +14,7 @@ namespace {
 // outputs — the number `ffprobe -count_frames` reports. Decode errors are counted, not
 // fatal: like ffprobe, a damaged packet loses its frame and decoding goes on.
 void count_frames(Demuxer& demux, const ProbeOptions& options, VideoStreamInfo& v) {
-  const AVCodecParameters* par = demux.codec_parameters();
+  const AVCodecParameters* par = detail::codec_parameters(demux);
   const AVCodec* codec = avcodec_find_decoder(par->codec_id);
   if (!codec) return;  // frames stays -1; the caller reports it
   detail::CodecContextPtr ctx(avcodec_alloc_context3(codec));
@@ -43,7 +44,7 @@ void count_frames(Demuxer& demux, const ProbeOptions& options, VideoStreamInfo& 
   };
   Packet packet;
   while (demux.read(packet)) {
-    ret = avcodec_send_packet(ctx.get(), packet.native());
+    ret = avcodec_send_packet(ctx.get(), detail::native(packet));
     if (ret == AVERROR(ENOMEM)) detail::throw_av_error(ret, demux.name(), "decoding");
     if (ret < 0 && ret != AVERROR(EAGAIN)) ++v.decode_errors;
     drain();

@@ -207,10 +207,15 @@ GaussianBlur::GaussianBlur(GaussianBlur&&) noexcept = default;
 GaussianBlur& GaussianBlur::operator=(GaussianBlur&&) noexcept = default;
 int GaussianBlur::radius() const noexcept { return impl_->weights.empty() ? 0 : impl_->weights[0].radius; }
 
-void GaussianBlur::run(const FrameBatch& src, FrameBatch& dst, const CudaStream* stream) { run_impl(src, dst, stream, true); }
+namespace {
+// detail::blur_per_sample (filter_testing.hpp) runs the CPU blur sample by sample on this
+// thread; every other run takes the row path.
+thread_local bool t_blur_per_sample = false;
+}  // namespace
 
-void GaussianBlur::run_impl(const FrameBatch& src, FrameBatch& dst, const CudaStream* stream, bool rows) {
+void GaussianBlur::run(const FrameBatch& src, FrameBatch& dst, const CudaStream* stream) {
   Impl& m = *impl_;
+  const bool rows = !t_blur_per_sample;
   if (src.layout() != m.layout || dst.layout() != m.layout)
     throw Error(Errc::InvalidArgument, "blur", "batch layout differs from the planned one");
   if (src.size() > m.capacity || dst.capacity() < src.size())
@@ -318,7 +323,13 @@ void adjust_brightness_contrast(FrameBatch& batch, double brightness, double con
 }
 
 namespace detail {
-void blur_per_sample(GaussianBlur& blur, const FrameBatch& src, FrameBatch& dst) { blur.run_impl(src, dst, nullptr, false); }
+void blur_per_sample(GaussianBlur& blur, const FrameBatch& src, FrameBatch& dst) {
+  struct PerSample {
+    PerSample() { t_blur_per_sample = true; }
+    ~PerSample() { t_blur_per_sample = false; }
+  } scope;
+  blur.run(src, dst, nullptr);
+}
 }  // namespace detail
 
 }  // namespace cuframe::kernels

@@ -1,7 +1,12 @@
 // Internal, for tests: the CPU blur evaluated sample by sample with blur_h / blur_v (the
 // GPU kernels' functions), bypassing Note [CPU blur rows], so that tests can prove the
-// row path gives the same bytes. (Declared in cuframe/kernels/filter.hpp, which must
-// befriend it.)
+// row path gives the same bytes. Host batches only.
 #pragma once
 
 #include "cuframe/kernels/filter.hpp"
+
+namespace cuframe::kernels::detail {
+
+void blur_per_sample(GaussianBlur& blur, const FrameBatch& src, FrameBatch& dst);
+
+}  // namespace cuframe::kernels::detail

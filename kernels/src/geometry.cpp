@@ -73,7 +73,7 @@ void carry(const FrameBatch& src, FrameBatch& dst) {
   for (int i = 0; i < src.size(); ++i) dst.info(i) = src.info(i);
 }
 
-template <typename T, detail::Interp I>
+template <typename T, ResizeFilter I>
 void resize_cpu(const GeometryJob& j) {
   auto rows = [&](int begin, int end) {
     for (int r = begin; r < end; ++r) {
@@ -430,15 +430,15 @@ void resize_bicubic_rows(const GeometryJob& j) {
 }
 
 // The row path of filter I for T samples, C channels a pixel.
-template <typename T, int C, detail::Interp I>
+template <typename T, int C, ResizeFilter I>
 void resize_rows(const GeometryJob& j) {
-  if constexpr (I == detail::Interp::Nearest) resize_nearest_rows<T, C>(j);
-  else if constexpr (I == detail::Interp::Bilinear) resize_bilinear_rows<T, C>(j);
-  else if constexpr (I == detail::Interp::Bicubic) resize_bicubic_rows<T, C>(j);
+  if constexpr (I == ResizeFilter::Nearest) resize_nearest_rows<T, C>(j);
+  else if constexpr (I == ResizeFilter::Bilinear) resize_bilinear_rows<T, C>(j);
+  else if constexpr (I == ResizeFilter::Bicubic) resize_bicubic_rows<T, C>(j);
   else resize_area_rows<T, C>(j);
 }
 
-template <typename T, detail::Interp I>
+template <typename T, ResizeFilter I>
 void resize_by_rows(const GeometryJob& j) {
   switch (j.kind.channels) {
     case 1: resize_rows<T, 1, I>(j); break;
@@ -449,7 +449,7 @@ void resize_by_rows(const GeometryJob& j) {
   }
 }
 
-template <detail::Interp I>
+template <ResizeFilter I>
 void resize_cpu_typed(const GeometryJob& j) {
   switch (j.kind.type) {
     case SampleType::U8: resize_by_rows<std::uint8_t, I>(j); break;
@@ -496,21 +496,20 @@ FrameLayout resized_layout(const FrameLayout& src, int width, int height) {
   return make_layout(src.format, width, height, src.bit_depth);
 }
 
-void resize(const FrameBatch& src, FrameBatch& dst, kernels::Interp interp, const CudaStream* stream) {
+void resize(const FrameBatch& src, FrameBatch& dst, ResizeFilter filter, const CudaStream* stream) {
   check_pair(src, dst, resized_layout(src.layout(), dst.layout().width, dst.layout().height), stream, "resize");
-  const auto di = static_cast<detail::Interp>(static_cast<int>(interp));
   for (int p = 0; p < src.layout().plane_count; ++p) {
     const GeometryJob j = job_for(src, dst, p);
     if (j.frames == 0) continue;
     if (src.memory() == MemoryKind::Device) {
-      launch_resize(j, di, stream->get());
+      launch_resize(j, filter, stream->get());
       continue;
     }
-    switch (di) {
-      case detail::Interp::Nearest: resize_cpu_typed<detail::Interp::Nearest>(j); break;
-      case detail::Interp::Bilinear: resize_cpu_typed<detail::Interp::Bilinear>(j); break;
-      case detail::Interp::Bicubic: resize_cpu_typed<detail::Interp::Bicubic>(j); break;
-      case detail::Interp::Area: resize_cpu_typed<detail::Interp::Area>(j); break;
+    switch (filter) {
+      case ResizeFilter::Nearest: resize_cpu_typed<ResizeFilter::Nearest>(j); break;
+      case ResizeFilter::Bilinear: resize_cpu_typed<ResizeFilter::Bilinear>(j); break;
+      case ResizeFilter::Bicubic: resize_cpu_typed<ResizeFilter::Bicubic>(j); break;
+      case ResizeFilter::Area: resize_cpu_typed<ResizeFilter::Area>(j); break;
     }
   }
   carry(src, dst);

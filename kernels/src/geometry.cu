@@ -10,7 +10,7 @@ namespace cuframe::kernels::detail {
 
 namespace {
 
-template <typename T, Interp I>
+template <typename T, ResizeFilter I>
 __global__ void resize_kernel(GeometryJob j) {
   const int x = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
   const int y = static_cast<int>(blockIdx.y * blockDim.y + threadIdx.y);
@@ -34,7 +34,7 @@ dim3 grid_for(const GeometryJob& j, dim3 block) {
               static_cast<unsigned>((j.out.height + block.y - 1) / block.y), static_cast<unsigned>(j.frames));
 }
 
-template <Interp I>
+template <ResizeFilter I>
 void launch_typed(const GeometryJob& j, cudaStream_t s) {
   const dim3 block(32, 8, 1), grid = grid_for(j, block);
   switch (j.kind.type) {
@@ -46,13 +46,13 @@ void launch_typed(const GeometryJob& j, cudaStream_t s) {
 
 }  // namespace
 
-void launch_resize(const GeometryJob& j, Interp interp, void* stream) {
+void launch_resize(const GeometryJob& j, ResizeFilter interp, void* stream) {
   const auto s = static_cast<cudaStream_t>(stream);
   switch (interp) {
-    case Interp::Nearest: launch_typed<Interp::Nearest>(j, s); break;
-    case Interp::Bilinear: launch_typed<Interp::Bilinear>(j, s); break;
-    case Interp::Bicubic: launch_typed<Interp::Bicubic>(j, s); break;
-    case Interp::Area: launch_typed<Interp::Area>(j, s); break;
+    case ResizeFilter::Nearest: launch_typed<ResizeFilter::Nearest>(j, s); break;
+    case ResizeFilter::Bilinear: launch_typed<ResizeFilter::Bilinear>(j, s); break;
+    case ResizeFilter::Bicubic: launch_typed<ResizeFilter::Bicubic>(j, s); break;
+    case ResizeFilter::Area: launch_typed<ResizeFilter::Area>(j, s); break;
   }
   CUFRAME_CHECK(cudaGetLastError());
 }

@@ -28,7 +28,7 @@ struct GeometryJob {
 };
 
 // GPU launches (geometry.cu; CPU-only builds throw).
-void launch_resize(const GeometryJob& job, Interp interp, void* stream);
+void launch_resize(const GeometryJob& job, ResizeFilter interp, void* stream);
 void launch_remap(const GeometryJob& job, Remap remap, void* stream);
 
 }  // namespace cuframe::kernels::detail

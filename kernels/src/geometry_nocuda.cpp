@@ -4,7 +4,7 @@
 
 namespace cuframe::kernels::detail {
 
-void launch_resize(const GeometryJob&, Interp, void*) {
+void launch_resize(const GeometryJob&, ResizeFilter, void*) {
   throw Error(Errc::Unsupported, "geometry", "this is a CPU-only build of cuframe (CUFRAME_CUDA=OFF)");
 }
 void launch_remap(const GeometryJob&, Remap, void*) {

@@ -18,15 +18,16 @@ __global__ void fill_pattern_kernel(std::uint8_t* base, std::size_t pitch, std::
 }  // namespace
 
 void fill_pattern(void* device_ptr, std::size_t pitch, std::size_t width_bytes, std::size_t height,
-                  std::size_t image_stride, std::size_t images, std::uint32_t seed, void* stream) {
-  if (!stream) throw Error(Errc::InvalidArgument, "fill_pattern", "needs a stream (the default stream is not used)");
+                  std::size_t image_stride, std::size_t images, std::uint32_t seed, const CudaStream& stream) {
+  if (!stream.get())
+    throw Error(Errc::InvalidArgument, "fill_pattern", "needs a stream (a moved-from CudaStream is the default stream)");
   if (width_bytes == 0 || height == 0 || images == 0) return;
   if (width_bytes > pitch || width_bytes > UINT32_MAX || height > UINT32_MAX || images > 65535)
     throw Error(Errc::InvalidArgument, "fill_pattern", "batch geometry out of range");
   const dim3 block(32, 8, 1);
   const dim3 grid(static_cast<unsigned>((width_bytes + block.x - 1) / block.x),
                   static_cast<unsigned>((height + block.y - 1) / block.y), static_cast<unsigned>(images));
-  fill_pattern_kernel<<<grid, block, 0, static_cast<cudaStream_t>(stream)>>>(
+  fill_pattern_kernel<<<grid, block, 0, static_cast<cudaStream_t>(stream.get())>>>(
       static_cast<std::uint8_t*>(device_ptr), pitch, static_cast<std::uint32_t>(width_bytes),
       static_cast<std::uint32_t>(height), image_stride, seed);
   CUFRAME_CHECK(cudaGetLastError());

@@ -9,7 +9,7 @@
 #include "cuframe/device.hpp"
 #include "cuframe/encoder.hpp"
 #include "cuframe/error.hpp"
-#include "cuframe/nvenc_plan.hpp"
+#include "encode/nvenc_plan.hpp"  // white box: internal (engine/src)
 #include "support/gpu.hpp"
 
 namespace cuframe {

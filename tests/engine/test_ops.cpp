@@ -2,6 +2,8 @@
 // and text round trips.
 #include <gtest/gtest.h>
 
+#include <variant>
+
 #include "cuframe/error.hpp"
 #include "cuframe/ops.hpp"
 #include "support/helpers.hpp"
@@ -13,24 +15,21 @@ TEST(OpsParser, EveryDocumentedOp) {
   const auto ops = parse_ops("resize=640x360,crop=10:20:300:200,gray,blur=1.5,flip=h,flip=v,rotate=270,brightness=-0.25,"
                              "contrast=1.3,resize=32x16:area");
   ASSERT_EQ(ops.size(), 10u);
-  EXPECT_EQ(ops[0].kind, OpKind::Resize);
-  EXPECT_EQ(ops[0].width, 640);
-  EXPECT_EQ(ops[0].height, 360);
-  EXPECT_EQ(ops[0].filter, ResizeFilter::Bilinear);
-  EXPECT_EQ(ops[1].kind, OpKind::Crop);
-  EXPECT_EQ(ops[1].x, 10);
-  EXPECT_EQ(ops[1].y, 20);
-  EXPECT_EQ(ops[1].width, 300);
-  EXPECT_EQ(ops[1].height, 200);
-  EXPECT_EQ(ops[2].kind, OpKind::Gray);
-  EXPECT_EQ(ops[3].kind, OpKind::Blur);
-  EXPECT_DOUBLE_EQ(ops[3].value, 1.5);
-  EXPECT_TRUE(ops[4].horizontal);
-  EXPECT_FALSE(ops[5].horizontal);
-  EXPECT_EQ(ops[6].degrees, 270);
-  EXPECT_DOUBLE_EQ(ops[7].value, -0.25);
-  EXPECT_DOUBLE_EQ(ops[8].value, 1.3);
-  EXPECT_EQ(ops[9].filter, ResizeFilter::Area);
+  EXPECT_EQ(ops[0], Op(ResizeOp{640, 360, ResizeFilter::Bilinear}));
+  EXPECT_EQ(ops[1], Op(CropOp{10, 20, 300, 200}));
+  EXPECT_TRUE(std::holds_alternative<GrayOp>(ops[2]));
+  ASSERT_TRUE(std::holds_alternative<BlurOp>(ops[3]));
+  EXPECT_DOUBLE_EQ(std::get<BlurOp>(ops[3]).sigma, 1.5);
+  EXPECT_EQ(ops[4], Op(FlipOp{FlipAxis::Horizontal}));
+  EXPECT_EQ(ops[5], Op(FlipOp{FlipAxis::Vertical}));
+  EXPECT_EQ(ops[6], Op(RotateOp{270}));
+  ASSERT_TRUE(std::holds_alternative<BrightnessOp>(ops[7]));
+  EXPECT_DOUBLE_EQ(std::get<BrightnessOp>(ops[7]).value, -0.25);
+  ASSERT_TRUE(std::holds_alternative<ContrastOp>(ops[8]));
+  EXPECT_DOUBLE_EQ(std::get<ContrastOp>(ops[8]).value, 1.3);
+  EXPECT_EQ(ops[9], Op(ResizeOp{32, 16, ResizeFilter::Area}));
+  // A typed op has only its own fields: an Op of one kind never equals one of another.
+  EXPECT_NE(Op(BrightnessOp{0.5}), Op(ContrastOp{0.5}));
   EXPECT_TRUE(parse_ops("").empty());
 }
 

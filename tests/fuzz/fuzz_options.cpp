@@ -15,7 +15,7 @@
 
 #include "cuframe/encoder.hpp"
 #include "cuframe/error.hpp"
-#include "cuframe/nvenc_plan.hpp"
+#include "encode/nvenc_plan.hpp"  // internal (engine/src)
 #include "cuframe/op_chain.hpp"
 #include "cuframe/pipeline.hpp"
 #include "options.hpp"

@@ -8,7 +8,8 @@
 
 #include "cuframe/demuxer.hpp"
 #include "cuframe/error.hpp"
-#include "ffmpeg_util.hpp"  // white box: the Annex-B filter NVDEC uses
+#include "ffmpeg_util.hpp"
+#include "native.hpp"  // white box: the Annex-B filter NVDEC uses
 #include "support/ffprobe_oracle.hpp"
 #include "support/helpers.hpp"
 #include "support/test_env.hpp"
@@ -84,7 +85,7 @@ TEST(Demuxer, PacketCountMatchesFfprobe) {
 TEST(AnnexB, FilterForNvdec) {
   for (const char* name : {"nasa_13013.mp4", "testsrc2_h265.mp4", "h264_10bits.mp4", "bt2020_10bit.mp4"}) {
     Demuxer d(InputSource::file(test::sample(name).string()));
-    const AVCodecParameters* par = d.codec_parameters();
+    const AVCodecParameters* par = detail::codec_parameters(d);
     detail::BsfPtr bsf = detail::make_annexb_filter(par, AVRational{d.video().time_base.num, d.video().time_base.den}, name);
     ASSERT_TRUE(bsf) << name;
     ASSERT_GT(bsf->par_out->extradata_size, 0) << name;
@@ -107,7 +108,7 @@ TEST(AnnexB, FilterForNvdec) {
     };
     while (d.read(p)) {
       ++in;
-      ASSERT_EQ(av_bsf_send_packet(bsf.get(), p.native()), 0) << name;
+      ASSERT_EQ(av_bsf_send_packet(bsf.get(), detail::native(p)), 0) << name;
       drain();
     }
     ASSERT_EQ(av_bsf_send_packet(bsf.get(), nullptr), 0);
@@ -120,8 +121,8 @@ TEST(AnnexB, FilterForNvdec) {
 TEST(Demuxer, PacketsAreAsStored) {
   Demuxer d(InputSource::file(test::sample("nasa_13013.mp4").string()));
   // avcC extradata starts with configurationVersion 1, not a start code.
-  ASSERT_GT(d.codec_parameters()->extradata_size, 0);
-  EXPECT_EQ(d.codec_parameters()->extradata[0], 1);
+  ASSERT_GT(detail::codec_parameters(d)->extradata_size, 0);
+  EXPECT_EQ(detail::codec_parameters(d)->extradata[0], 1);
   Packet p;
   ASSERT_TRUE(d.read(p));
   EXPECT_FALSE(starts_with_start_code(p.data()));

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "cuframe/kernels/filter.hpp"
+#include "filter_testing.hpp"  // white box: detail::blur_per_sample
 #include "support/gpu.hpp"
 #include "support/helpers.hpp"
 

@@ -27,7 +27,7 @@
 namespace cuframe {
 namespace {
 
-using kernels::Interp;
+using kernels::ResizeFilter;
 using test::expect_guards_intact;
 using test::poisoned;
 
@@ -73,19 +73,19 @@ double cubic(double x) {
   return 0;
 }
 
-double ref_resize(const FrameBatch& s, int f, int p, int ch, int sw, int sh, int dw, int dh, int bytes, Interp m,
+double ref_resize(const FrameBatch& s, int f, int p, int ch, int sw, int sh, int dw, int dh, int bytes, ResizeFilter m,
                   int x, int y, int c) {
   const double sx = static_cast<double>(sw) / dw, sy = static_cast<double>(sh) / dh;
   auto px = [&](int i, int j) { return at(s, f, p, i, j, c, ch, sw, sh, bytes); };
   switch (m) {
-    case Interp::Nearest: return px(static_cast<int>(std::floor(x * sx)), static_cast<int>(std::floor(y * sy)));
-    case Interp::Bilinear: {
+    case ResizeFilter::Nearest: return px(static_cast<int>(std::floor(x * sx)), static_cast<int>(std::floor(y * sy)));
+    case ResizeFilter::Bilinear: {
       const double fx = (x + 0.5) * sx - 0.5, fy = (y + 0.5) * sy - 0.5;
       const int x0 = static_cast<int>(std::floor(fx)), y0 = static_cast<int>(std::floor(fy));
       const double wx = fx - x0, wy = fy - y0;
       return (1 - wy) * ((1 - wx) * px(x0, y0) + wx * px(x0 + 1, y0)) + wy * ((1 - wx) * px(x0, y0 + 1) + wx * px(x0 + 1, y0 + 1));
     }
-    case Interp::Bicubic: {
+    case ResizeFilter::Bicubic: {
       const double fx = (x + 0.5) * sx - 0.5, fy = (y + 0.5) * sy - 0.5;
       const int x0 = static_cast<int>(std::floor(fx)), y0 = static_cast<int>(std::floor(fy));
       double acc = 0;
@@ -93,7 +93,7 @@ double ref_resize(const FrameBatch& s, int f, int p, int ch, int sw, int sh, int
         for (int i = -1; i <= 2; ++i) acc += cubic(fx - x0 - i) * cubic(fy - y0 - j) * px(x0 + i, y0 + j);
       return acc;
     }
-    case Interp::Area: {
+    case ResizeFilter::Area: {
       const double x0 = x * sx, x1 = (x + 1) * sx, y0 = y * sy, y1 = (y + 1) * sy;
       double acc = 0, area = 0;
       for (int j = static_cast<int>(std::floor(y0)); j < y1; ++j)
@@ -125,7 +125,7 @@ PlaneInfo plane_info(PixelFormat f, int p) {
 struct ResizeCase {
   PixelFormat format;
   int sw, sh, dw, dh;
-  Interp interp;
+  ResizeFilter interp;
 };
 
 class ResizeVsReference : public testing::TestWithParam<ResizeCase> {};
@@ -166,30 +166,30 @@ TEST_P(ResizeVsReference, WithinOneLsb) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, ResizeVsReference,
-    testing::Values(ResizeCase{PixelFormat::RGB24, 37, 23, 80, 45, Interp::Bilinear},
-                    ResizeCase{PixelFormat::RGB24, 64, 48, 21, 17, Interp::Bilinear},
-                    ResizeCase{PixelFormat::NV12, 33, 19, 64, 36, Interp::Bilinear},
-                    ResizeCase{PixelFormat::P016, 33, 19, 20, 12, Interp::Bilinear},
-                    ResizeCase{PixelFormat::RGBA, 40, 30, 13, 9, Interp::Nearest},
-                    ResizeCase{PixelFormat::NV12, 40, 30, 101, 77, Interp::Nearest},
-                    ResizeCase{PixelFormat::Gray8, 37, 23, 70, 50, Interp::Bicubic},
-                    ResizeCase{PixelFormat::RGB24, 50, 40, 23, 17, Interp::Bicubic},
-                    ResizeCase{PixelFormat::Gray8, 64, 48, 32, 24, Interp::Area},
-                    ResizeCase{PixelFormat::RGB24, 61, 47, 20, 15, Interp::Area},
-                    ResizeCase{PixelFormat::RGBPF32, 37, 23, 19, 29, Interp::Bilinear}),
+    testing::Values(ResizeCase{PixelFormat::RGB24, 37, 23, 80, 45, ResizeFilter::Bilinear},
+                    ResizeCase{PixelFormat::RGB24, 64, 48, 21, 17, ResizeFilter::Bilinear},
+                    ResizeCase{PixelFormat::NV12, 33, 19, 64, 36, ResizeFilter::Bilinear},
+                    ResizeCase{PixelFormat::P016, 33, 19, 20, 12, ResizeFilter::Bilinear},
+                    ResizeCase{PixelFormat::RGBA, 40, 30, 13, 9, ResizeFilter::Nearest},
+                    ResizeCase{PixelFormat::NV12, 40, 30, 101, 77, ResizeFilter::Nearest},
+                    ResizeCase{PixelFormat::Gray8, 37, 23, 70, 50, ResizeFilter::Bicubic},
+                    ResizeCase{PixelFormat::RGB24, 50, 40, 23, 17, ResizeFilter::Bicubic},
+                    ResizeCase{PixelFormat::Gray8, 64, 48, 32, 24, ResizeFilter::Area},
+                    ResizeCase{PixelFormat::RGB24, 61, 47, 20, 15, ResizeFilter::Area},
+                    ResizeCase{PixelFormat::RGBPF32, 37, 23, 19, 29, ResizeFilter::Bilinear}),
     resize_case_name);
 
 #ifdef CUFRAME_TEST_OPENCV
 TEST(ResizeVsOpenCV, SameAsCvResize) {
   struct C {
-    Interp ours;
+    ResizeFilter ours;
     int cv;
     double tol;
     int dw, dh;
   };
-  for (const C c : {C{Interp::Nearest, cv::INTER_NEAREST, 0, 77, 51}, C{Interp::Bilinear, cv::INTER_LINEAR, 1, 77, 51},
-                    C{Interp::Bilinear, cv::INTER_LINEAR, 1, 25, 19}, C{Interp::Bicubic, cv::INTER_CUBIC, 2, 77, 51},
-                    C{Interp::Area, cv::INTER_AREA, 1, 32, 24}}) {
+  for (const C c : {C{ResizeFilter::Nearest, cv::INTER_NEAREST, 0, 77, 51}, C{ResizeFilter::Bilinear, cv::INTER_LINEAR, 1, 77, 51},
+                    C{ResizeFilter::Bilinear, cv::INTER_LINEAR, 1, 25, 19}, C{ResizeFilter::Bicubic, cv::INTER_CUBIC, 2, 77, 51},
+                    C{ResizeFilter::Area, cv::INTER_AREA, 1, 32, 24}}) {
     const FrameBatch src = random_batch(PixelFormat::RGB24, 64, 48, 1, 5);
     FrameBatch dst = poisoned(kernels::resized_layout(src.layout(), c.dw, c.dh), 1);
     kernels::resize(src, dst, c.ours);
@@ -215,15 +215,15 @@ bool same_pixels(const FrameBatch& a, const FrameBatch& b) {
 
 // The per-sample math for one output sample, as the GPU kernel evaluates it.
 template <typename T>
-float shared_resize_sample(Interp interp, const kernels::detail::PlaneIn& in, const kernels::detail::PlaneOutG& out,
+float shared_resize_sample(ResizeFilter interp, const kernels::detail::PlaneIn& in, const kernels::detail::PlaneOutG& out,
                            int z, int x, int y, int ch, int channels) {
   using kernels::detail::resize_sample;
   namespace d = kernels::detail;
   switch (interp) {
-    case Interp::Area: return resize_sample<T, d::Interp::Area>(in, out, z, x, y, ch, channels);
-    case Interp::Bicubic: return resize_sample<T, d::Interp::Bicubic>(in, out, z, x, y, ch, channels);
-    case Interp::Nearest: return resize_sample<T, d::Interp::Nearest>(in, out, z, x, y, ch, channels);
-    default: return resize_sample<T, d::Interp::Bilinear>(in, out, z, x, y, ch, channels);
+    case ResizeFilter::Area: return resize_sample<T, ResizeFilter::Area>(in, out, z, x, y, ch, channels);
+    case ResizeFilter::Bicubic: return resize_sample<T, ResizeFilter::Bicubic>(in, out, z, x, y, ch, channels);
+    case ResizeFilter::Nearest: return resize_sample<T, ResizeFilter::Nearest>(in, out, z, x, y, ch, channels);
+    default: return resize_sample<T, ResizeFilter::Bilinear>(in, out, z, x, y, ch, channels);
   }
 }
 
@@ -237,7 +237,7 @@ TEST(ResizeCpuRows, EqualsTheSharedPerSampleMathExactly) {
     PixelFormat f;
     int w, h, dw, dh;
   };
-  for (const Interp interp : {Interp::Nearest, Interp::Bilinear, Interp::Bicubic, Interp::Area})
+  for (const ResizeFilter interp : {ResizeFilter::Nearest, ResizeFilter::Bilinear, ResizeFilter::Bicubic, ResizeFilter::Area})
   for (const Case& c : {Case{PixelFormat::NV12, 97, 61, 40, 22}, Case{PixelFormat::NV12, 33, 20, 70, 41},
                         Case{PixelFormat::NV12, 120, 68, 80, 46}, Case{PixelFormat::P016, 64, 36, 29, 17},
                         Case{PixelFormat::RGB24, 50, 30, 123, 7}, Case{PixelFormat::RGB24, 301, 97, 37, 13},
@@ -396,7 +396,7 @@ TEST(GeometryGpu, EqualsTheCpuExecutor) {
     FrameBatch dsrc(src.layout(), 3, MemoryKind::Device);
     stream.copy_async(dsrc.data(), src.data(), src.bytes());
     dsrc.resize(3);
-    for (Interp m : {Interp::Nearest, Interp::Bilinear, Interp::Bicubic, Interp::Area}) {
+    for (ResizeFilter m : {ResizeFilter::Nearest, ResizeFilter::Bilinear, ResizeFilter::Bicubic, ResizeFilter::Area}) {
       const FrameLayout ol = kernels::resized_layout(src.layout(), 128, 72);
       FrameBatch cpu = poisoned(ol, 3), dev(ol, 3, MemoryKind::Device);
       kernels::resize(src, cpu, m);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "cuframe/cuda_stream.hpp"
@@ -25,7 +26,7 @@ TEST(PatternKernel, SameBytesAsTheHostFunction) {
   const size_t bytes = dev.bytes();
   CudaStream stream;
   stream.fill_async(dev.data(), 0xA5, bytes);  // poison, padding included
-  kernels::fill_pattern(dev.data(), layout.planes[0].pitch, 333, 37, layout.frame_stride, images, 1234u, stream.get());
+  kernels::fill_pattern(dev.data(), layout.planes[0].pitch, 333, 37, layout.frame_stride, images, 1234u, stream);
   std::vector<uint8_t> host(bytes);
   stream.copy_async(host.data(), dev.data(), bytes);
   stream.synchronize();
@@ -45,8 +46,10 @@ TEST(PatternKernel, SameBytesAsTheHostFunction) {
 }
 
 TEST(PatternKernel, RefusesTheDefaultStream) {
-  if (!cuda_built()) GTEST_SKIP() << "CPU-only build: no kernels";
-  EXPECT_THROW(kernels::fill_pattern(nullptr, 64, 64, 1, 64, 1, 0, nullptr), Error);
+  CUFRAME_GPU_TEST();
+  CudaStream stream;
+  const CudaStream taken(std::move(stream));  // `stream` now holds no handle: the default stream
+  EXPECT_THROW(kernels::fill_pattern(nullptr, 64, 64, 1, 64, 1, 0, stream), Error);
 }
 
 }  // namespace cuframe

@@ -10,6 +10,8 @@
 #    but *.cu / *_cuda.cpp / cuda_*.cpp) is compiled.
 # 3. The include rules: nothing under host/io includes a CUDA header, nothing under
 #    engine/core or kernels/ an FFmpeg one, and no libavcodec decode/encode call is in host/.
+# 4. The facade: no FFmpeg type, FFmpeg include, test friend or void* stream in an installed
+#    header.
 set -euo pipefail
 src=$1 build=$2 cuda=$3 cmake=$4 generator=$5 cuda_compiler=${6:-}
 fail=0
@@ -96,6 +98,15 @@ fi
 if grep -rnE 'avcodec_(send|receive)_(packet|frame)' "$src/host"; then
   bad "codec work under host/ (it belongs in engine/)"
 fi
+
+# The facade: installed headers declare no FFmpeg type (outside comments), include no
+# FFmpeg header, befriend no test, and take no raw void* stream (Note [Stream rule]).
+inc=("$src/engine/include" "$src/engine/core/include" "$src/kernels/include" "$src/host/io/include")
+code_lines() { grep -rnE "$1" "${inc[@]}" | grep -vE '^[^:]+:[0-9]+: *//' || true; }
+[ -z "$(code_lines '\bAV[A-Z][A-Za-z]+\b|\bSws[A-Z][A-Za-z]+\b')" ] || { code_lines '\bAV[A-Z][A-Za-z]+\b'; bad "an installed header names an FFmpeg type"; }
+[ -z "$(code_lines '#include *<lib(avcodec|avformat|avutil|swscale)/')" ] || bad "an installed header includes an FFmpeg header"
+[ -z "$(code_lines 'friend .*([Tt]est|testing)')" ] || bad "an installed header befriends a test"
+[ -z "$(code_lines 'void *\* *stream')" ] || { code_lines 'void *\* *stream'; bad "an installed header takes a void* stream"; }
 
 if [ $fail = 0 ]; then echo "layers: ok (CUDA=$cuda)"; fi
 exit $fail

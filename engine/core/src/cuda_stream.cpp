@@ -7,8 +7,8 @@
 
 namespace cuframe {
 
-void detail::destroy_cuda_stream(void* stream) noexcept { cudaStreamDestroy(static_cast<cudaStream_t>(stream)); }
-void detail::destroy_cuda_event(void* event) noexcept { cudaEventDestroy(static_cast<cudaEvent_t>(event)); }
+void detail::destroy_cuda_stream(void* handle) noexcept { cudaStreamDestroy(static_cast<cudaStream_t>(handle)); }
+void detail::destroy_cuda_event(void* handle) noexcept { cudaEventDestroy(static_cast<cudaEvent_t>(handle)); }
 
 CudaStream::CudaStream(int device) : device_(device) {
   CUFRAME_CHECK(cudaSetDevice(device));

@@ -14,7 +14,6 @@
 #include "cuframe/log.hpp"
 #include "cuframe/media_info.hpp"
 #include "cuframe/muxer.hpp"
-#include "cuframe/nvenc_plan.hpp"
 #include "cuframe/op_chain.hpp"
 #include "cuframe/ops.hpp"
 #include "cuframe/output_file.hpp"

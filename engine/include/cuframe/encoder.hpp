@@ -76,7 +76,8 @@ class Encoder {
   virtual std::span<const std::uint8_t> extradata() const noexcept = 0;
 
   /// Encodes batch.size() frames, in order. Device batches for NVENC (work queued on
-  /// `stream`), host batches for libavcodec. Packets become available through receive().
+  /// `stream`, required for them: Note [Stream rule]), host batches for libavcodec (stream
+  /// ignored). Packets become available through receive().
   virtual void send(const FrameBatch& batch, const CudaStream* stream = nullptr) = 0;
   /// End of stream: drains the encoder. send() is not allowed afterwards.
   virtual void flush() = 0;
@@ -96,7 +97,7 @@ std::string validate_encode_options(const EncodeParams& params, const EncodeOpti
 
 /// Why NVENC cannot encode this request on options.device — no NVIDIA driver, no
 /// libnvidia-encode, a GPU without NVENC (H100, H200), a capability the GPU lacks, a
-/// setting NVENC refuses (see cuframe/nvenc_plan.hpp), or a CPU-only build — as one line;
+/// setting NVENC refuses (Note [NVENC defaults]), or a CPU-only build — as one line;
 /// empty when it can. Never throws. May open and close a short NVENC session to query the
 /// GPU's capabilities (once per device and process).
 std::string nvenc_unavailable_reason(const EncodeParams& params, const EncodeOptions& options);

@@ -15,7 +15,8 @@
 // The frames stay YUV so that the encoder can take them: this is the op list of
 // `cuframe transcode --ops`. Buffers for the out-of-place ops are allocated by the
 // constructor (one per such op, `capacity` frames, in `memory`); run() allocates nothing.
-// Host batches run on the CPU executor; device batches run asynchronously on `stream`.
+// Host batches run on the CPU executor; device batches run asynchronously on `stream`
+// (required for them: Note [Stream rule] in cuframe/cuda_stream.hpp).
 #pragma once
 
 #include <memory>

@@ -11,6 +11,7 @@ extern "C" {
 #include "cuframe/log.hpp"
 #include "decode/backends.hpp"
 #include "ffmpeg_util.hpp"
+#include "native.hpp"
 
 namespace cuframe {
 
@@ -71,7 +72,7 @@ class CpuDecoder final : public Decoder {
  public:
   CpuDecoder(const Demuxer& demux, const DecodeOptions& options, std::string why) : name_(demux.name()) {
     const VideoStreamInfo& v = demux.video();
-    const AVCodecParameters* par = demux.codec_parameters();
+    const AVCodecParameters* par = detail::codec_parameters(demux);
     const AVCodec* codec = avcodec_find_decoder(par->codec_id);
     if (!codec)
       throw Error(Errc::Unsupported, name_, "this build has no decoder for " + v.codec_name);
@@ -106,7 +107,7 @@ class CpuDecoder final : public Decoder {
     if (eof_sent_) throw Error(Errc::InvalidArgument, name_, "packet sent after the end of the stream");
     if (!packet) eof_sent_ = true;
     for (;;) {
-      const int ret = avcodec_send_packet(ctx_.get(), packet ? packet->native() : nullptr);
+      const int ret = avcodec_send_packet(ctx_.get(), packet ? detail::native(*packet) : nullptr);
       if (ret == AVERROR(EAGAIN)) {
         // The decoder's output is full: move its frames into our queue and retry.
         pull_frames();

@@ -27,6 +27,7 @@
 #include "cuframe/error.hpp"
 #include "decode/backends.hpp"
 #include "ffmpeg_util.hpp"
+#include "native.hpp"
 #include "nv/api.hpp"
 
 namespace cuframe {
@@ -177,7 +178,7 @@ class NvdecDecoder final : public Decoder {
     }
     // H.264/HEVC as stored in MP4/MKV (length-prefixed) -> Annex-B for the parser.
     AVPacket* in = annexb_in_.get();
-    detail::av_check(av_packet_ref(in, packet->native()), name_, "referencing a packet");
+    detail::av_check(av_packet_ref(in, detail::native(*packet)), name_, "referencing a packet");
     detail::av_check(av_bsf_send_packet(bsf_.get(), in), name_, "converting a packet to Annex-B");
     for (;;) {
       AVPacket* out = annexb_out_.get();
@@ -219,7 +220,7 @@ class NvdecDecoder final : public Decoder {
   }
 
   void setup_annexb(const Demuxer& demux) {
-    const AVCodecParameters* par = demux.codec_parameters();
+    const AVCodecParameters* par = detail::codec_parameters(demux);
     bsf_ = detail::make_annexb_filter(par, AVRational{demux.video().time_base.num, demux.video().time_base.den}, name_);
     const AVCodecParameters* out = bsf_ ? bsf_->par_out : par;
     if (bsf_) {

@@ -19,6 +19,7 @@ extern "C" {
 #include "cuframe/log.hpp"
 #include "encode/backends.hpp"
 #include "ffmpeg_util.hpp"
+#include "native.hpp"
 
 namespace cuframe {
 
@@ -316,8 +317,8 @@ class LibavEncoder final : public Encoder {
 
   bool receive(Packet& packet) override {
     if (ready_.empty()) return false;
-    av_packet_unref(packet.native());
-    av_packet_move_ref(packet.native(), ready_.front().get());
+    av_packet_unref(detail::native(packet));
+    av_packet_move_ref(detail::native(packet), ready_.front().get());
     ready_.pop_front();
     return true;
   }

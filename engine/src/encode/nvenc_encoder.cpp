@@ -40,7 +40,7 @@
 #include "cuframe/device.hpp"
 #include "cuframe/encoder.hpp"
 #include "cuframe/error.hpp"
-#include "cuframe/nvenc_plan.hpp"
+#include "encode/nvenc_plan.hpp"
 #include "encode/backends.hpp"
 #include "nv/api.hpp"
 

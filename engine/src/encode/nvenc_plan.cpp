@@ -1,6 +1,6 @@
 // NVENC session settings from EncodeParams/EncodeOptions (Note [NVENC defaults] in
-// cuframe/nvenc_plan.hpp). Pure C++: compiled in CPU-only and CUDA builds alike.
-#include "cuframe/nvenc_plan.hpp"
+// encode/nvenc_plan.hpp). Pure C++: compiled in CPU-only and CUDA builds alike.
+#include "encode/nvenc_plan.hpp"
 
 #include <algorithm>
 #include <cstdint>

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <variant>
 
 #include "cuframe/error.hpp"
 #include "cuframe/kernels/filter.hpp"
@@ -15,29 +16,28 @@ bool is_yuv(PixelFormat f) {
   return f == PixelFormat::NV12 || f == PixelFormat::P016 || f == PixelFormat::YUV444P || f == PixelFormat::YUV444P16;
 }
 
-kernels::Interp interp_of(ResizeFilter f) {
-  switch (f) {
-    case ResizeFilter::Nearest: return kernels::Interp::Nearest;
-    case ResizeFilter::Bilinear: return kernels::Interp::Bilinear;
-    case ResizeFilter::Bicubic: return kernels::Interp::Bicubic;
-    case ResizeFilter::Area: return kernels::Interp::Area;
-  }
-  return kernels::Interp::Bilinear;
-}
+template <typename... F>
+struct Overloaded : F... {
+  using F::operator()...;
+};
+template <typename... F>
+Overloaded(F...) -> Overloaded<F...>;
 
 bool in_place(const Op& op) {
-  return op.kind == OpKind::Gray || op.kind == OpKind::Brightness || op.kind == OpKind::Contrast;
+  return std::holds_alternative<GrayOp>(op) || std::holds_alternative<BrightnessOp>(op) ||
+         std::holds_alternative<ContrastOp>(op);
 }
 
 // The layout after one op, with the op named in errors.
 FrameLayout step_layout(const Op& op, const FrameLayout& in) {
   try {
-    switch (op.kind) {
-      case OpKind::Resize: return kernels::resized_layout(in, op.width, op.height);
-      case OpKind::Crop: return kernels::cropped_layout(in, op.x, op.y, op.width, op.height);
-      case OpKind::Rotate: return kernels::rotated_layout(in, op.degrees);
-      default: return in;
-    }
+    return std::visit(Overloaded{
+                          [&](const ResizeOp& o) { return kernels::resized_layout(in, o.width, o.height); },
+                          [&](const CropOp& o) { return kernels::cropped_layout(in, o.x, o.y, o.width, o.height); },
+                          [&](const RotateOp& o) { return kernels::rotated_layout(in, o.degrees); },
+                          [&](const auto&) { return in; },
+                      },
+                      op);
   } catch (const Error& e) {
     throw Error(Errc::InvalidArgument, "--ops " + to_string(op), e.reason());
   }
@@ -61,7 +61,7 @@ std::size_t planned_chain_bytes(const std::vector<Op>& ops, const FrameLayout& i
   for (const Op& op : ops) {
     const FrameLayout next = step_layout(op, l);
     if (!in_place(op)) bytes += next.frame_stride * n;
-    if (op.kind == OpKind::Blur) bytes += 4 * l.frame_stride * n;  // float samples: at most 4x the frame
+    if (std::holds_alternative<BlurOp>(op)) bytes += 4 * l.frame_stride * n;  // float samples: at most 4x the frame
     l = next;
   }
   return bytes;
@@ -83,9 +83,9 @@ OpChain::OpChain(std::vector<Op> ops, const FrameLayout& input, int capacity, Me
   FrameLayout l = input;
   for (const Op& op : m.ops) {
     const FrameLayout next = step_layout(op, l);
-    if (op.kind == OpKind::Brightness && !(op.value >= -1.0 && op.value <= 1.0))
+    if (const auto* b = std::get_if<BrightnessOp>(&op); b && !(b->value >= -1.0 && b->value <= 1.0))
       throw Error(Errc::InvalidArgument, "--ops " + to_string(op), "brightness must be in [-1, 1]");
-    if (op.kind == OpKind::Contrast && !(op.value >= 0.0 && op.value <= 10.0))
+    if (const auto* c = std::get_if<ContrastOp>(&op); c && !(c->value >= 0.0 && c->value <= 10.0))
       throw Error(Errc::InvalidArgument, "--ops " + to_string(op), "contrast must be in [0, 10]");
     if (in_place(op)) {
       m.buffers.emplace_back();
@@ -93,9 +93,9 @@ OpChain::OpChain(std::vector<Op> ops, const FrameLayout& input, int capacity, Me
     } else {
       m.buffers.emplace_back(FrameBatch(next, capacity, memory, device));
       m.bytes += m.buffers.back()->bytes();
-      if (op.kind == OpKind::Blur) {
+      if (const auto* blur = std::get_if<BlurOp>(&op)) {
         try {
-          m.blurs.push_back(std::make_unique<kernels::GaussianBlur>(l, capacity, op.value, memory, device));
+          m.blurs.push_back(std::make_unique<kernels::GaussianBlur>(l, capacity, blur->sigma, memory, device));
         } catch (const Error& e) {
           throw Error(Errc::InvalidArgument, "--ops " + to_string(op), e.reason());
         }
@@ -121,24 +121,23 @@ FrameBatch& OpChain::run(FrameBatch& in, const CudaStream* stream) {
   for (size_t i = 0; i < m.ops.size(); ++i) {
     const Op& op = m.ops[i];
     FrameBatch* out = m.buffers[i] ? &*m.buffers[i] : cur;
-    switch (op.kind) {
-      case OpKind::Resize: kernels::resize(*cur, *out, interp_of(op.filter), stream); break;
-      case OpKind::Crop: kernels::crop(*cur, *out, op.x, op.y, stream); break;
-      case OpKind::Flip:
-        kernels::flip(*cur, *out, op.horizontal ? kernels::FlipAxis::Horizontal : kernels::FlipAxis::Vertical, stream);
-        break;
-      case OpKind::Rotate: kernels::rotate(*cur, *out, op.degrees, stream); break;
-      case OpKind::Blur:
-        out->resize(cur->size());
-        m.blurs[i]->run(*cur, *out, stream);
-        for (int f = 0; f < cur->size(); ++f) out->info(f) = cur->info(f);
-        out->color = cur->color;
-        out->time_base = cur->time_base;
-        break;
-      case OpKind::Gray: kernels::neutral_chroma(*cur, stream); break;
-      case OpKind::Brightness: kernels::adjust_brightness_contrast(*cur, op.value, 1.0, stream); break;
-      case OpKind::Contrast: kernels::adjust_brightness_contrast(*cur, 0.0, op.value, stream); break;
-    }
+    std::visit(Overloaded{
+                   [&](const ResizeOp& o) { kernels::resize(*cur, *out, o.filter, stream); },
+                   [&](const CropOp& o) { kernels::crop(*cur, *out, o.x, o.y, stream); },
+                   [&](const FlipOp& o) { kernels::flip(*cur, *out, o.axis, stream); },
+                   [&](const RotateOp& o) { kernels::rotate(*cur, *out, o.degrees, stream); },
+                   [&](const BlurOp&) {
+                     out->resize(cur->size());
+                     m.blurs[i]->run(*cur, *out, stream);
+                     for (int f = 0; f < cur->size(); ++f) out->info(f) = cur->info(f);
+                     out->color = cur->color;
+                     out->time_base = cur->time_base;
+                   },
+                   [&](const GrayOp&) { kernels::neutral_chroma(*cur, stream); },
+                   [&](const BrightnessOp& o) { kernels::adjust_brightness_contrast(*cur, o.value, 1.0, stream); },
+                   [&](const ContrastOp& o) { kernels::adjust_brightness_contrast(*cur, 0.0, o.value, stream); },
+               },
+               op);
     if (out != cur) out->time_base = cur->time_base;
     cur = out;
   }

@@ -63,15 +63,13 @@ Op parse_one(size_t index, std::string_view item) {
   const std::string_view name = item.substr(0, eq);
   const std::string_view arg = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
   const bool has_arg = eq != std::string_view::npos;
-  Op op;
   if (name == "gray") {
     if (has_arg) bad(index, item, "gray takes no value");
-    op.kind = OpKind::Gray;
-    return op;
+    return GrayOp{};
   }
   if (!has_arg) bad(index, item, "expected NAME=VALUE (resize=WxH, crop=X:Y:W:H, gray, blur=SIGMA, flip=h|v, rotate=90|180|270, brightness=B, contrast=C)");
   if (name == "resize") {
-    op.kind = OpKind::Resize;
+    ResizeOp op;
     const auto parts = split(arg, ':');
     if (parts.size() > 2) bad(index, item, "expected resize=WxH or resize=WxH:FILTER");
     const auto wh = split(parts[0], 'x');
@@ -84,34 +82,43 @@ Op parse_one(size_t index, std::string_view item) {
       else if (parts[1] == "area") op.filter = ResizeFilter::Area;
       else bad(index, item, "filter must be nearest, bilinear, bicubic or area");
     }
-  } else if (name == "crop") {
-    op.kind = OpKind::Crop;
+    return op;
+  }
+  if (name == "crop") {
+    CropOp op;
     const auto p = split(arg, ':');
     if (p.size() != 4 || !to_int(p[0], 0, kMaxSide - 1, op.x) || !to_int(p[1], 0, kMaxSide - 1, op.y) ||
         !to_int(p[2], 1, kMaxSide, op.width) || !to_int(p[3], 1, kMaxSide, op.height))
       bad(index, item, "expected crop=X:Y:W:H with X, Y >= 0 and W, H >= 1");
-  } else if (name == "blur") {
-    op.kind = OpKind::Blur;
-    if (!to_double(arg, 0.0, 100.0, op.value) || op.value <= 0.0) bad(index, item, "sigma must be in (0, 100]");
-  } else if (name == "flip") {
-    op.kind = OpKind::Flip;
-    if (arg == "h") op.horizontal = true;
-    else if (arg == "v") op.horizontal = false;
-    else bad(index, item, "expected flip=h or flip=v");
-  } else if (name == "rotate") {
-    op.kind = OpKind::Rotate;
+    return op;
+  }
+  if (name == "blur") {
+    BlurOp op;
+    if (!to_double(arg, 0.0, 100.0, op.sigma) || op.sigma <= 0.0) bad(index, item, "sigma must be in (0, 100]");
+    return op;
+  }
+  if (name == "flip") {
+    if (arg == "h") return FlipOp{FlipAxis::Horizontal};
+    if (arg == "v") return FlipOp{FlipAxis::Vertical};
+    bad(index, item, "expected flip=h or flip=v");
+  }
+  if (name == "rotate") {
+    RotateOp op;
     if (!to_int(arg, 0, 360, op.degrees) || (op.degrees != 90 && op.degrees != 180 && op.degrees != 270))
       bad(index, item, "rotation must be 90, 180 or 270 (clockwise)");
-  } else if (name == "brightness") {
-    op.kind = OpKind::Brightness;
-    if (!to_double(arg, -1.0, 1.0, op.value)) bad(index, item, "brightness must be in [-1, 1]");
-  } else if (name == "contrast") {
-    op.kind = OpKind::Contrast;
-    if (!to_double(arg, 0.0, 10.0, op.value)) bad(index, item, "contrast must be in [0, 10]");
-  } else {
-    bad(index, item, "unknown op (resize, crop, gray, blur, flip, rotate, brightness, contrast)");
+    return op;
   }
-  return op;
+  if (name == "brightness") {
+    BrightnessOp op;
+    if (!to_double(arg, -1.0, 1.0, op.value)) bad(index, item, "brightness must be in [-1, 1]");
+    return op;
+  }
+  if (name == "contrast") {
+    ContrastOp op;
+    if (!to_double(arg, 0.0, 10.0, op.value)) bad(index, item, "contrast must be in [0, 10]");
+    return op;
+  }
+  bad(index, item, "unknown op (resize, crop, gray, blur, flip, rotate, brightness, contrast)");
 }
 
 // Plain-notation text of a parsed value (resolution 1e-9, see to_double): nine decimals,
@@ -141,22 +148,23 @@ std::vector<Op> parse_ops(std::string_view list) {
 }
 
 std::string to_string(const Op& op) {
-  switch (op.kind) {
-    case OpKind::Resize: {
+  struct Text {
+    std::string operator()(const ResizeOp& o) const {
       static const char* const f[] = {"nearest", "bilinear", "bicubic", "area"};
-      return "resize=" + std::to_string(op.width) + "x" + std::to_string(op.height) + ":" + f[static_cast<int>(op.filter)];
+      return "resize=" + std::to_string(o.width) + "x" + std::to_string(o.height) + ":" + f[static_cast<int>(o.filter)];
     }
-    case OpKind::Crop:
-      return "crop=" + std::to_string(op.x) + ":" + std::to_string(op.y) + ":" + std::to_string(op.width) + ":" +
-             std::to_string(op.height);
-    case OpKind::Gray: return "gray";
-    case OpKind::Blur: return "blur=" + number(op.value);
-    case OpKind::Flip: return op.horizontal ? "flip=h" : "flip=v";
-    case OpKind::Rotate: return "rotate=" + std::to_string(op.degrees);
-    case OpKind::Brightness: return "brightness=" + number(op.value);
-    case OpKind::Contrast: return "contrast=" + number(op.value);
-  }
-  return "gray";
+    std::string operator()(const CropOp& o) const {
+      return "crop=" + std::to_string(o.x) + ":" + std::to_string(o.y) + ":" + std::to_string(o.width) + ":" +
+             std::to_string(o.height);
+    }
+    std::string operator()(const GrayOp&) const { return "gray"; }
+    std::string operator()(const BlurOp& o) const { return "blur=" + number(o.sigma); }
+    std::string operator()(const FlipOp& o) const { return o.axis == FlipAxis::Horizontal ? "flip=h" : "flip=v"; }
+    std::string operator()(const RotateOp& o) const { return "rotate=" + std::to_string(o.degrees); }
+    std::string operator()(const BrightnessOp& o) const { return "brightness=" + number(o.value); }
+    std::string operator()(const ContrastOp& o) const { return "contrast=" + number(o.value); }
+  };
+  return std::visit(Text{}, op);
 }
 
 }  // namespace cuframe

@@ -6,10 +6,12 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <utility>
 #include <vector>
 
 #include "avio_source.hpp"
 #include "ffmpeg_util.hpp"
+#include "native.hpp"
 #include "stream_info.hpp"
 
 namespace cuframe {
@@ -18,43 +20,54 @@ using detail::av_error_text;
 
 // ---------------------------------------------------------------------------- Packet
 
-Packet::Packet() : pkt_(av_packet_alloc()) {
-  if (!pkt_) throw Error(Errc::OutOfMemory, "av_packet_alloc", "cannot allocate a packet");
+namespace {
+AVPacket* av(void* native) noexcept { return static_cast<AVPacket*>(native); }
+}  // namespace
+
+Packet::Packet() : native_(av_packet_alloc()) {
+  if (!native_) throw Error(Errc::OutOfMemory, "av_packet_alloc", "cannot allocate a packet");
 }
-Packet::~Packet() { av_packet_free(&pkt_); }
-Packet::Packet(Packet&& o) noexcept : pkt_(o.pkt_) { o.pkt_ = nullptr; }
+Packet::~Packet() {
+  AVPacket* p = av(native_);
+  av_packet_free(&p);
+}
+Packet::Packet(Packet&& o) noexcept : native_(std::exchange(o.native_, nullptr)) {}
 Packet& Packet::operator=(Packet&& o) noexcept {
   if (this != &o) {
-    av_packet_free(&pkt_);
-    pkt_ = o.pkt_;
-    o.pkt_ = nullptr;
+    AVPacket* p = av(native_);
+    av_packet_free(&p);
+    native_ = std::exchange(o.native_, nullptr);
   }
   return *this;
 }
 std::span<const std::uint8_t> Packet::data() const noexcept {
-  return pkt_ && pkt_->data ? std::span<const std::uint8_t>(pkt_->data, static_cast<size_t>(pkt_->size))
-                            : std::span<const std::uint8_t>();
+  const AVPacket* p = av(native_);
+  return p && p->data ? std::span<const std::uint8_t>(p->data, static_cast<size_t>(p->size))
+                      : std::span<const std::uint8_t>();
 }
-int64_t Packet::pts() const noexcept { return pkt_->pts; }
-int64_t Packet::dts() const noexcept { return pkt_->dts; }
-int64_t Packet::duration() const noexcept { return pkt_->duration; }
-int64_t Packet::pos() const noexcept { return pkt_->pos; }
-bool Packet::keyframe() const noexcept { return pkt_->flags & AV_PKT_FLAG_KEY; }
-bool Packet::discard() const noexcept { return pkt_->flags & AV_PKT_FLAG_DISCARD; }
-int Packet::stream_index() const noexcept { return pkt_->stream_index; }
+int64_t Packet::pts() const noexcept { return av(native_)->pts; }
+int64_t Packet::dts() const noexcept { return av(native_)->dts; }
+int64_t Packet::duration() const noexcept { return av(native_)->duration; }
+int64_t Packet::pos() const noexcept { return av(native_)->pos; }
+bool Packet::keyframe() const noexcept { return av(native_)->flags & AV_PKT_FLAG_KEY; }
+bool Packet::discard() const noexcept { return av(native_)->flags & AV_PKT_FLAG_DISCARD; }
+int Packet::stream_index() const noexcept { return av(native_)->stream_index; }
 
 void Packet::assign(std::span<const std::uint8_t> bytes, int64_t pts, int64_t dts, int64_t duration, bool keyframe) {
-  av_packet_unref(pkt_);
+  AVPacket* p = av(native_);
+  av_packet_unref(p);
   if (bytes.size() > static_cast<size_t>(INT32_MAX - AV_INPUT_BUFFER_PADDING_SIZE))
     throw Error(Errc::LimitExceeded, "Packet::assign", "packet of " + std::to_string(bytes.size()) + " bytes");
-  const int ret = av_new_packet(pkt_, static_cast<int>(bytes.size()));
+  const int ret = av_new_packet(p, static_cast<int>(bytes.size()));
   if (ret < 0) detail::throw_av_error(ret, "av_new_packet", "allocating a packet");
-  if (!bytes.empty()) std::memcpy(pkt_->data, bytes.data(), bytes.size());
-  pkt_->pts = pts;
-  pkt_->dts = dts;
-  pkt_->duration = duration;
-  if (keyframe) pkt_->flags |= AV_PKT_FLAG_KEY;
+  if (!bytes.empty()) std::memcpy(p->data, bytes.data(), bytes.size());
+  p->pts = pts;
+  p->dts = dts;
+  p->duration = duration;
+  if (keyframe) p->flags |= AV_PKT_FLAG_KEY;
 }
+
+AVPacket* detail::NativeAccess::packet(const Packet& p) noexcept { return av(p.native_); }
 
 // --------------------------------------------------------------------------- Demuxer
 
@@ -288,16 +301,16 @@ Demuxer& Demuxer::operator=(Demuxer&&) noexcept = default;
 
 const MediaInfo& Demuxer::info() const noexcept { return impl_->info; }
 const std::string& Demuxer::name() const noexcept { return impl_->name; }
-const AVCodecParameters* Demuxer::codec_parameters() const noexcept {
-  return impl_->fmt->streams[impl_->stream]->codecpar;
+const AVCodecParameters* detail::NativeAccess::codec_parameters(const Demuxer& d) noexcept {
+  return d.impl_->fmt->streams[d.impl_->stream]->codecpar;
 }
 int64_t Demuxer::bytes_read() const noexcept { return impl_->fmt->pb ? avio_tell(impl_->fmt->pb) : 0; }
 
 bool Demuxer::read_audio(Packet& packet) {
   Impl& m = *impl_;
   if (m.audio_queue.empty()) return false;
-  av_packet_unref(packet.native());
-  av_packet_move_ref(packet.native(), m.audio_queue.front().get());
+  av_packet_unref(detail::native(packet));
+  av_packet_move_ref(detail::native(packet), m.audio_queue.front().get());
   m.audio_queue.pop_front();
   return true;
 }
@@ -309,10 +322,10 @@ std::vector<int> Demuxer::audio_streams() const {
   return out;
 }
 
-const AVStream* Demuxer::native_stream(int index) const {
-  if (index < 0 || index >= static_cast<int>(impl_->fmt->nb_streams))
-    throw Error(Errc::InvalidArgument, impl_->name, "no stream " + std::to_string(index));
-  return impl_->fmt->streams[index];
+const AVStream* detail::NativeAccess::stream(const Demuxer& d, int index) {
+  if (index < 0 || index >= static_cast<int>(d.impl_->fmt->nb_streams))
+    throw Error(Errc::InvalidArgument, d.impl_->name, "no stream " + std::to_string(index));
+  return d.impl_->fmt->streams[index];
 }
 
 bool Demuxer::seekable() const noexcept {
@@ -334,7 +347,7 @@ void Demuxer::seek(int64_t pts) {
 
 bool Demuxer::read(Packet& packet) {
   Impl& m = *impl_;
-  AVPacket* out = packet.native();
+  AVPacket* out = detail::native(packet);
   av_packet_unref(out);
   for (;;) {
     int ret = 0;

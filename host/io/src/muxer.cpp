@@ -16,6 +16,7 @@ extern "C" {
 
 #include "cuframe/output_file.hpp"
 #include "ffmpeg_util.hpp"
+#include "native.hpp"
 
 namespace cuframe {
 
@@ -306,7 +307,7 @@ int Muxer::add_video(const VideoStreamSpec& stream, const Demuxer* source) {
   if (params.frame_rate.num > 0 && params.frame_rate.den > 0)
     st->avg_frame_rate = st->r_frame_rate = AVRational{params.frame_rate.num, params.frame_rate.den};
   if (source) {
-    const AVStream* in = source->native_stream(source->video().index);
+    const AVStream* in = detail::native_stream(*source, source->video().index);
     for (AVPacketSideDataType type : {AV_PKT_DATA_DISPLAYMATRIX, AV_PKT_DATA_MASTERING_DISPLAY_METADATA,
                                       AV_PKT_DATA_CONTENT_LIGHT_LEVEL}) {
       size_t size = 0;
@@ -329,7 +330,7 @@ int Muxer::add_video(const VideoStreamSpec& stream, const Demuxer* source) {
 int Muxer::add_copy(const Demuxer& source, int input_stream) {
   Impl& m = *impl_;
   if (m.begun) throw Error(Errc::InvalidArgument, m.name, "add_copy() after begin()");
-  const AVStream* in = source.native_stream(input_stream);
+  const AVStream* in = detail::native_stream(source, input_stream);
   if (avformat_query_codec(m.oc->oformat, in->codecpar->codec_id, FF_COMPLIANCE_NORMAL) == 0)
     throw Error(Errc::Unsupported, m.name,
                 std::string("a ") + to_string(m.format) + " output cannot hold the " +
@@ -371,7 +372,7 @@ void Muxer::begin() {
 void Muxer::write_video(Packet& packet) {
   Impl& m = *impl_;
   std::lock_guard<std::mutex> hold(m.lock);
-  AVPacket* pkt = packet.native();
+  AVPacket* pkt = detail::native(packet);
   pkt->stream_index = m.video_index;
   av_packet_rescale_ts(pkt, m.video_tb, m.oc->streams[m.video_index]->time_base);
   pkt->pos = -1;
@@ -384,7 +385,7 @@ void Muxer::write_video(Packet& packet) {
 void Muxer::write_copy(Packet& packet) {
   Impl& m = *impl_;
   std::lock_guard<std::mutex> hold(m.lock);
-  AVPacket* pkt = packet.native();
+  AVPacket* pkt = detail::native(packet);
   const auto it = m.copies.find(pkt->stream_index);
   if (it == m.copies.end()) return;  // a stream the output does not carry
   pkt->stream_index = it->second.first;

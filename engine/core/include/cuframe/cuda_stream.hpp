@@ -1,9 +1,23 @@
 // cuframe/cuda_stream.hpp — a CUDA stream owned by the caller, without CUDA headers.
 //
-// The engine never uses the default stream: every asynchronous entry point takes one of
-// these (or its raw cudaStream_t from get()). Streams are created non-blocking in the
-// device's primary context, which NVDEC, NVENC and the kernels share. In a CPU-only
-// build, or without a usable GPU, construction throws cuframe::Error.
+// Note [Stream rule]: the engine never uses the default stream, and every asynchronous
+// entry point follows one rule, whatever it does:
+//   - it takes the caller's stream as a CudaStream — `const CudaStream&` where it only
+//     ever works on device memory (kernels::fill_pattern, CudaEvent), and a
+//     `const CudaStream* stream = nullptr` where a host executor exists too (the kernels,
+//     OpChain::run, GaussianBlur::run, Encoder::send): null is right for host batches, and
+//     a device batch with a null stream is refused with Errc::InvalidArgument, never run
+//     on the default stream;
+//   - it queues its work on that stream and returns without synchronising the host
+//     (each header says where a call must wait, e.g. a CPU encoder fed device frames);
+//   - a raw stream is never taken as void*: CudaStream::get() is for code that calls the
+//     CUDA runtime itself.
+// Decoder::receive gets its stream by the same rule in the GPU-readiness change; until
+// then NVDEC keeps a stream of its own.
+//
+// Streams are created non-blocking in the device's primary context, which NVDEC, NVENC
+// and the kernels share. In a CPU-only build, or without a usable GPU, construction throws
+// cuframe::Error.
 #pragma once
 
 #include <cstddef>
@@ -13,8 +27,8 @@
 namespace cuframe {
 
 namespace detail {
-void destroy_cuda_stream(void* stream) noexcept;  // cudaStreamDestroy
-void destroy_cuda_event(void* event) noexcept;    // cudaEventDestroy
+void destroy_cuda_stream(void* handle) noexcept;  // cudaStreamDestroy
+void destroy_cuda_event(void* handle) noexcept;   // cudaEventDestroy
 
 /// A move-only owner of one CUDA runtime handle, held as void* so that this header needs
 /// no CUDA headers; `Destroy` releases it. CudaStream and CudaEvent are built on it.

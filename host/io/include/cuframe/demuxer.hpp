@@ -18,11 +18,11 @@
 #include "cuframe/limits.hpp"
 #include "cuframe/media_info.hpp"
 
-struct AVCodecParameters;  // FFmpeg's, for engine-side decoders
-struct AVStream;
-struct AVPacket;
-
 namespace cuframe {
+
+namespace detail {
+struct NativeAccess;  // cuframe's own code reaches the FFmpeg objects behind these (not installed)
+}  // namespace detail
 
 struct DemuxOptions {
   /// Stream index to read; -1 picks the best video stream.
@@ -58,11 +58,9 @@ class Packet {
   /// Replaces the contents with a copy of `bytes` and the given timing (encoders use it).
   void assign(std::span<const std::uint8_t> bytes, int64_t pts, int64_t dts, int64_t duration, bool keyframe);
 
-  AVPacket* native() noexcept { return pkt_; }
-  const AVPacket* native() const noexcept { return pkt_; }
-
  private:
-  AVPacket* pkt_;
+  friend struct detail::NativeAccess;
+  void* native_;  // the FFmpeg packet
 };
 
 inline constexpr int64_t kNoTimestamp = INT64_MIN;
@@ -81,8 +79,6 @@ class Demuxer {
   const VideoStreamInfo& video() const noexcept { return info().video; }
   const std::string& name() const noexcept;
 
-  /// FFmpeg's codec parameters of the selected stream (for libavcodec decoders).
-  const AVCodecParameters* codec_parameters() const noexcept;
 
   /// Reads the next packet of the video stream into `packet`. Returns false at the end
   /// of the input; throws Errc::InvalidData on a truncated or corrupt container and
@@ -93,8 +89,6 @@ class Demuxer {
   bool read_audio(Packet& packet);
   /// Container stream indices of the audio streams (all of them, whether kept or not).
   std::vector<int> audio_streams() const;
-  /// FFmpeg's stream `index` (codec parameters, time base, side data) for muxers.
-  const AVStream* native_stream(int index) const;
 
   /// Bytes of input consumed so far (for progress).
   int64_t bytes_read() const noexcept;
@@ -106,6 +100,7 @@ class Demuxer {
   void seek(int64_t pts);
 
  private:
+  friend struct detail::NativeAccess;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -12,7 +12,8 @@
 //
 // Executors: host batches run on the CPU executor (threads; returns when done). Device
 // batches run as ONE kernel launch for the whole batch on `stream`: asynchronous, no
-// synchronisation, no allocation. Both executors call the same per-pixel code and give
+// synchronisation, no allocation; a device batch with a null stream is refused (Note
+// [Stream rule] in cuframe/cuda_stream.hpp). Both executors call the same per-pixel code and give
 // identical bytes (Note [Shared per-pixel math]).
 //
 // Output values: 8-bit outputs are round-half-even of the exact-in-float result,

@@ -22,12 +22,6 @@
 
 namespace cuframe::kernels {
 
-class GaussianBlur;
-namespace detail {
-/// Internal, for tests: the CPU blur sample by sample (kernels/src/filter_testing.hpp).
-void blur_per_sample(GaussianBlur& blur, const FrameBatch& src, FrameBatch& dst);
-}  // namespace detail
-
 class GaussianBlur {
  public:
   /// sigma in (0, 100]. `memory` is where the batches it will run on live.
@@ -41,8 +35,6 @@ class GaussianBlur {
   int radius() const noexcept;
 
  private:
-  friend void detail::blur_per_sample(GaussianBlur&, const FrameBatch&, FrameBatch&);
-  void run_impl(const FrameBatch& src, FrameBatch& dst, const CudaStream* stream, bool rows);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -19,14 +19,12 @@
 
 #include "cuframe/cuda_stream.hpp"
 #include "cuframe/frame.hpp"
+#include "cuframe/kernels/geometry_types.hpp"
 
 namespace cuframe::kernels {
 
-enum class Interp { Nearest, Bilinear, Bicubic, Area };
-enum class FlipAxis { Horizontal, Vertical };
-
 FrameLayout resized_layout(const FrameLayout& src, int width, int height);
-void resize(const FrameBatch& src, FrameBatch& dst, Interp interp, const CudaStream* stream = nullptr);
+void resize(const FrameBatch& src, FrameBatch& dst, ResizeFilter filter, const CudaStream* stream = nullptr);
 
 /// A crop of w x h at (x, y); 4:2:0 formats need even x and y.
 FrameLayout cropped_layout(const FrameLayout& src, int x, int y, int w, int h);

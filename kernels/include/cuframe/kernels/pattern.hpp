@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "cuframe/cuda_stream.hpp"
+
 namespace cuframe::kernels {
 
 /// The pattern, shared by the GPU kernel and CPU checks (Note [Shared per-pixel math]).
@@ -24,10 +26,11 @@ inline std::uint8_t pattern_byte(std::uint32_t x, std::uint32_t y, std::uint32_t
 }
 
 /// Fills `images` images of `height` rows of `width_bytes` bytes, `pitch` bytes apart,
-/// images `image_stride` bytes apart, on `stream` (a cudaStream_t). One launch for the
-/// whole batch (image index in blockIdx.z). Asynchronous: does not synchronise.
+/// images `image_stride` bytes apart, on `stream` (Note [Stream rule] in
+/// cuframe/cuda_stream.hpp: required, since the memory is device memory). One launch for
+/// the whole batch (image index in blockIdx.z). Asynchronous: does not synchronise.
 /// Only in CUDA builds (cuframe::cuda_built()).
 void fill_pattern(void* device_ptr, std::size_t pitch, std::size_t width_bytes, std::size_t height,
-                  std::size_t image_stride, std::size_t images, std::uint32_t seed, void* stream);
+                  std::size_t image_stride, std::size_t images, std::uint32_t seed, const CudaStream& stream);
 
 }  // namespace cuframe::kernels

@@ -1,4 +1,5 @@
-// Internal: YUV <-> RGB per-pixel math shared by the GPU kernels and the CPU executor
+// Shared per-pixel math (installed for the CPU == GPU promise; stable within a minor
+// version, not a general API): YUV <-> RGB per-pixel math shared by the GPU kernels and the CPU executor
 // (Note [Shared per-pixel math]).
 //
 // Samples are read on a common scale: 8-bit formats as 0..255, 16-bit (MSB-aligned)

@@ -1,4 +1,5 @@
-// Internal: blur and brightness/contrast per-sample math shared by both executors.
+// Shared per-pixel math (installed for the CPU == GPU promise; stable within a minor
+// version, not a general API): blur and brightness/contrast per-sample math shared by both executors.
 #pragma once
 
 #include "cuframe/kernels/detail/geometry_math.hpp"

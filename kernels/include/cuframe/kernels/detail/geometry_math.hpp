@@ -1,4 +1,5 @@
-// Internal: per-sample geometry math (resize, crop, flip, rotate) shared by the GPU
+// Shared per-pixel math (installed for the CPU == GPU promise; stable within a minor
+// version, not a general API): per-sample geometry math (resize, crop, flip, rotate) shared by the GPU
 // kernels and the CPU executor (Note [Shared per-pixel math]).
 //
 // Every op works on one PLANE at a time: `channels` interleaved samples of type T per
@@ -13,10 +14,9 @@
 #include <cstdint>
 
 #include "cuframe/kernels/detail/color_math.hpp"
+#include "cuframe/kernels/geometry_types.hpp"
 
 namespace cuframe::kernels::detail {
-
-enum class Interp : int { Nearest, Bilinear, Bicubic, Area };
 
 struct PlaneIn {
   const std::uint8_t* base;
@@ -124,20 +124,20 @@ CF_HD float area_cover(AreaSpan s, int i) {
 }
 
 /// One output sample of a resize of plane `in` to `out` (sizes inside the structs).
-template <typename T, Interp I>
+template <typename T, ResizeFilter I>
 CF_HD float resize_sample(const PlaneIn& in, const PlaneOutG& out, int z, int x, int y, int c, int channels) {
   const float sx = static_cast<float>(in.width) / static_cast<float>(out.width);
   const float sy = static_cast<float>(in.height) / static_cast<float>(out.height);
-  if constexpr (I == Interp::Nearest) {
+  if constexpr (I == ResizeFilter::Nearest) {
     const int ix = static_cast<int>(ffloor(fmul(static_cast<float>(x), sx)));
     const int iy = static_cast<int>(ffloor(fmul(static_cast<float>(y), sy)));
     return sample<T>(in, z, ix, iy, c, channels);
-  } else if constexpr (I == Interp::Bilinear) {
+  } else if constexpr (I == ResizeFilter::Bilinear) {
     const LinearTap tx = linear_tap(x, sx, in.width), ty = linear_tap(y, sy, in.height);
     const float a = sample<T>(in, z, tx.i0, ty.i0, c, channels), b = sample<T>(in, z, tx.i1, ty.i0, c, channels);
     const float d = sample<T>(in, z, tx.i0, ty.i1, c, channels), e = sample<T>(in, z, tx.i1, ty.i1, c, channels);
     return bilinear_mix(a, b, d, e, tx.w, ty.w);
-  } else if constexpr (I == Interp::Bicubic) {
+  } else if constexpr (I == ResizeFilter::Bicubic) {
     const CubicTaps tx = cubic_taps(x, sx), ty = cubic_taps(y, sy);
     float acc = 0.0f;
     for (int j = 0; j < 4; ++j) {

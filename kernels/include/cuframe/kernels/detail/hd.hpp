@@ -1,4 +1,5 @@
-// Internal: __host__ __device__ spelling and IEEE-exact float helpers.
+// Shared per-pixel math (installed for the CPU == GPU promise; stable within a minor
+// version, not a general API): __host__ __device__ spelling and IEEE-exact float helpers.
 //
 // Note [Shared per-pixel math]: per-pixel math is written once, here in kernels/detail,
 // and called by both the GPU kernels and the CPU executor. The two must give the same

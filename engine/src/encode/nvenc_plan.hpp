@@ -1,4 +1,4 @@
-// cuframe/nvenc_plan.hpp — what an NVENC session will be asked to do, decided without a GPU.
+// Internal (engine/src/encode/nvenc_plan.hpp) — what an NVENC session will be asked to do, decided without a GPU.
 //
 // plan_nvenc() turns EncodeParams + EncodeOptions into the settings of an NVENC session
 // (preset, tuning, rate control, GOP, profile, VUI colour codes). It needs no driver and
