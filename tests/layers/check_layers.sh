@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Tripwire for the layers (docs/ARCHITECTURE.md): run by ctest as `layers`.
-#   check_layers.sh SOURCE_DIR BUILD_DIR CUDA(ON|OFF) CMAKE GENERATOR [CUDA_COMPILER]
+#   check_layers.sh SOURCE_DIR BUILD_DIR CUDA(ON|OFF) CMAKE GENERATOR CUDA_COMPILER [-DVAR=VALUE...]
+# (the -D settings are the build's own: portable, FFmpeg prefix, architectures)
 # 1. A fresh configure of the same configuration draws the target graph (cmake --graphviz):
 #    no path from cuframe_core or cuframe_kernels to an FFmpeg library, no edge from
 #    cuframe_io to a CUDA target, and the layer targets exist.
@@ -20,7 +21,7 @@ bad() { echo "layers: FAIL: $*"; fail=1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 args=(-S "$src" -B "$work/b" -G "$generator" -DCUFRAME_CUDA="$cuda" -DCUFRAME_BUILD_TESTS=OFF
-      -DCUFRAME_BUILD_BENCH=OFF "--graphviz=$work/graph.dot")
+      -DCUFRAME_BUILD_BENCH=OFF "--graphviz=$work/graph.dot" "${@:7}")
 [ -n "$cuda_compiler" ] && [ "$cuda" = ON ] && args+=(-DCMAKE_CUDA_COMPILER="$cuda_compiler")
 "$cmake" "${args[@]}" >"$work/configure.log" 2>&1 || { cat "$work/configure.log"; bad "configure failed"; exit 1; }
 dot=$work/graph.dot
@@ -102,8 +103,14 @@ fi
 # The facade: installed headers declare no FFmpeg type (outside comments), include no
 # FFmpeg header, befriend no test, and take no raw void* stream (Note [Stream rule]).
 inc=("$src/engine/include" "$src/engine/core/include" "$src/kernels/include" "$src/host/io/include")
-code_lines() { grep -rnE "$1" "${inc[@]}" | grep -vE '^[^:]+:[0-9]+: *//' || true; }
-[ -z "$(code_lines '\bAV[A-Z][A-Za-z]+\b|\bSws[A-Z][A-Za-z]+\b')" ] || { code_lines '\bAV[A-Z][A-Za-z]+\b'; bad "an installed header names an FFmpeg type"; }
+# Matches in code only: comments (// to the end of a line, lines of a /* */ block) are cut.
+code_lines() {
+  grep -rnE "$1" "${inc[@]}" | sed -E 's#^([^:]+:[0-9]+:)(.*)$#\1 \2#' |
+    awk -v re="$1" '{ line = $0; sub(/\/\/.*$/, "", line); sub(/^[^:]+:[0-9]+: *\*.*$/, "", line);
+                      sub(/^[^:]+:[0-9]+: */, "", line); if (line ~ re) print $0 }' || true
+}
+ff_types='(^|[^A-Za-z0-9_])(AV[A-Z][a-z][A-Za-z]*|Sws[A-Z][a-z][A-Za-z]*)'  # mawk: no \< \>
+[ -z "$(code_lines "$ff_types")" ] || { code_lines "$ff_types"; bad "an installed header names an FFmpeg type"; }
 [ -z "$(code_lines '#include *<lib(avcodec|avformat|avutil|swscale)/')" ] || bad "an installed header includes an FFmpeg header"
 [ -z "$(code_lines 'friend .*([Tt]est|testing)')" ] || bad "an installed header befriends a test"
 [ -z "$(code_lines 'void *\* *stream')" ] || { code_lines 'void *\* *stream'; bad "an installed header takes a void* stream"; }

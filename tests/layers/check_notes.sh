@@ -10,7 +10,7 @@ fail=0
 rows=$(sed -nE 's/^\| ([^|]+) \| `([^`]+)` \|$/\1\t\2/p' "$doc")
 [ -n "$rows" ] || { echo "notes: no index rows in $doc"; exit 1; }
 while IFS= read -r name; do
-  grep -qF "$(printf '%s\t' "$name")" <<<"$rows" || { echo "notes: FAIL: Note [$name] is not in $doc's index"; fail=1; }
+  cut -f1 <<<"$rows" | grep -qxF -- "$name" || { echo "notes: FAIL: Note [$name] is not in $doc's index"; fail=1; }
 done < <(cd "$src" && grep -rhoE 'Note \[[^]]+\]' engine kernels host scripts cmake bench tests CMakeLists.txt \
            --include='*.cpp' --include='*.hpp' --include='*.cu' --include='*.in' --include='*.sh' --include='*.txt' \
            --include='*.cmake' --exclude-dir=layers | sed -E 's/^Note \[(.*)\]$/\1/' | sort -u)

@@ -10,7 +10,8 @@
 namespace cuframe::detail {
 
 struct NativeAccess {
-  static AVPacket* packet(const Packet& p) noexcept;
+  static AVPacket* packet(Packet& p) noexcept;
+  static const AVPacket* packet(const Packet& p) noexcept;
   static const AVCodecParameters* codec_parameters(const Demuxer& d) noexcept;
   static const AVStream* stream(const Demuxer& d, int index);
 };

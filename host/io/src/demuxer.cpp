@@ -67,7 +67,8 @@ void Packet::assign(std::span<const std::uint8_t> bytes, int64_t pts, int64_t dt
   if (keyframe) p->flags |= AV_PKT_FLAG_KEY;
 }
 
-AVPacket* detail::NativeAccess::packet(const Packet& p) noexcept { return av(p.native_); }
+AVPacket* detail::NativeAccess::packet(Packet& p) noexcept { return av(p.native_); }
+const AVPacket* detail::NativeAccess::packet(const Packet& p) noexcept { return av(p.native_); }
 
 // --------------------------------------------------------------------------- Demuxer
 
