@@ -5,6 +5,7 @@
 #include "color_to_yuv_impl.hpp"
 #include "fused_impl.hpp"
 #include "cuda_check.hpp"
+#include "launch.hpp"
 #include "cuframe/error.hpp"
 
 namespace cuframe::kernels::detail {
@@ -25,7 +26,7 @@ void launch_convert(Src s, Dst d, const ConvertArgs& args, int frames, void* str
   const dim3 grid(static_cast<unsigned>((args.width + 31) / 32), static_cast<unsigned>((args.height + 7) / 8),
                   static_cast<unsigned>(frames));
   dispatch(s, d, [&]<Src S, Dst D>() {
-    convert_kernel<S, D><<<grid, block, 0, static_cast<cudaStream_t>(stream)>>>(args);
+    CUFRAME_LAUNCH(grid, block, 0, static_cast<cudaStream_t>(stream), convert_kernel<S, D>)(args);
   });
   CUFRAME_CHECK(cudaGetLastError());
 }
@@ -57,10 +58,10 @@ void launch_fused(Src s, const FusedArgs& args, int frames, void* stream) {
                   static_cast<unsigned>(frames));
   const auto st = static_cast<cudaStream_t>(stream);
   switch (s) {
-    case Src::NV12: fused_kernel<Src::NV12><<<grid, block, 0, st>>>(args); break;
-    case Src::P016: fused_kernel<Src::P016><<<grid, block, 0, st>>>(args); break;
-    case Src::YUV444P: fused_kernel<Src::YUV444P><<<grid, block, 0, st>>>(args); break;
-    case Src::YUV444P16: fused_kernel<Src::YUV444P16><<<grid, block, 0, st>>>(args); break;
+    case Src::NV12: CUFRAME_LAUNCH(grid, block, 0, st, fused_kernel<Src::NV12>)(args); break;
+    case Src::P016: CUFRAME_LAUNCH(grid, block, 0, st, fused_kernel<Src::P016>)(args); break;
+    case Src::YUV444P: CUFRAME_LAUNCH(grid, block, 0, st, fused_kernel<Src::YUV444P>)(args); break;
+    case Src::YUV444P16: CUFRAME_LAUNCH(grid, block, 0, st, fused_kernel<Src::YUV444P16>)(args); break;
   }
   CUFRAME_CHECK(cudaGetLastError());
 }
@@ -70,7 +71,7 @@ void launch_to_yuv(const ToYuvArgs& args, int frames, void* stream) {
   const dim3 block(32, 8, 1);
   const dim3 grid(static_cast<unsigned>((args.width + 31) / 32), static_cast<unsigned>((args.height + 7) / 8),
                   static_cast<unsigned>(frames));
-  to_yuv_kernel<<<grid, block, 0, static_cast<cudaStream_t>(stream)>>>(args);
+  CUFRAME_LAUNCH(grid, block, 0, static_cast<cudaStream_t>(stream), to_yuv_kernel)(args);
   CUFRAME_CHECK(cudaGetLastError());
 }
 

@@ -2,6 +2,7 @@
 #include <cuda_runtime.h>
 
 #include "cuda_check.hpp"
+#include "launch.hpp"
 #include "cuframe/error.hpp"
 #include "filter_impl.hpp"
 
@@ -62,16 +63,16 @@ void launch_blur(const BlurJob& b, const BlurWeights& w, void* stream) {
   const dim3 block(32, 8, 1), grid = grid_of(b.plane.in.width, b.plane.in.height, b.plane.frames, block);
   switch (b.plane.kind.type) {
     case SampleType::U8:
-      blur_h_kernel<std::uint8_t><<<grid, block, 0, s>>>(b, w);
-      blur_v_kernel<std::uint8_t><<<grid, block, 0, s>>>(b, w);
+      CUFRAME_LAUNCH(grid, block, 0, s, blur_h_kernel<std::uint8_t>)(b, w);
+      CUFRAME_LAUNCH(grid, block, 0, s, blur_v_kernel<std::uint8_t>)(b, w);
       break;
     case SampleType::U16:
-      blur_h_kernel<std::uint16_t><<<grid, block, 0, s>>>(b, w);
-      blur_v_kernel<std::uint16_t><<<grid, block, 0, s>>>(b, w);
+      CUFRAME_LAUNCH(grid, block, 0, s, blur_h_kernel<std::uint16_t>)(b, w);
+      CUFRAME_LAUNCH(grid, block, 0, s, blur_v_kernel<std::uint16_t>)(b, w);
       break;
     case SampleType::F32:
-      blur_h_kernel<float><<<grid, block, 0, s>>>(b, w);
-      blur_v_kernel<float><<<grid, block, 0, s>>>(b, w);
+      CUFRAME_LAUNCH(grid, block, 0, s, blur_h_kernel<float>)(b, w);
+      CUFRAME_LAUNCH(grid, block, 0, s, blur_v_kernel<float>)(b, w);
       break;
   }
   CUFRAME_CHECK(cudaGetLastError());
@@ -81,9 +82,9 @@ void launch_brightness_contrast(const GeometryJob& j, float scale, float brightn
   const auto s = static_cast<cudaStream_t>(stream);
   const dim3 block(32, 8, 1), grid = grid_of(j.out.width, j.out.height, j.frames, block);
   switch (j.kind.type) {
-    case SampleType::U8: bc_kernel<std::uint8_t><<<grid, block, 0, s>>>(j, scale, brightness, contrast); break;
-    case SampleType::U16: bc_kernel<std::uint16_t><<<grid, block, 0, s>>>(j, scale, brightness, contrast); break;
-    case SampleType::F32: bc_kernel<float><<<grid, block, 0, s>>>(j, scale, brightness, contrast); break;
+    case SampleType::U8: CUFRAME_LAUNCH(grid, block, 0, s, bc_kernel<std::uint8_t>)(j, scale, brightness, contrast); break;
+    case SampleType::U16: CUFRAME_LAUNCH(grid, block, 0, s, bc_kernel<std::uint16_t>)(j, scale, brightness, contrast); break;
+    case SampleType::F32: CUFRAME_LAUNCH(grid, block, 0, s, bc_kernel<float>)(j, scale, brightness, contrast); break;
   }
   CUFRAME_CHECK(cudaGetLastError());
 }
@@ -92,9 +93,9 @@ void launch_fill(const GeometryJob& j, unsigned value, void* stream) {
   const auto s = static_cast<cudaStream_t>(stream);
   const dim3 block(32, 8, 1), grid = grid_of(j.out.width, j.out.height, j.frames, block);
   switch (j.kind.type) {
-    case SampleType::U8: fill_kernel<std::uint8_t><<<grid, block, 0, s>>>(j, static_cast<std::uint8_t>(value)); break;
-    case SampleType::U16: fill_kernel<std::uint16_t><<<grid, block, 0, s>>>(j, static_cast<std::uint16_t>(value)); break;
-    case SampleType::F32: fill_kernel<float><<<grid, block, 0, s>>>(j, static_cast<float>(value)); break;
+    case SampleType::U8: CUFRAME_LAUNCH(grid, block, 0, s, fill_kernel<std::uint8_t>)(j, static_cast<std::uint8_t>(value)); break;
+    case SampleType::U16: CUFRAME_LAUNCH(grid, block, 0, s, fill_kernel<std::uint16_t>)(j, static_cast<std::uint16_t>(value)); break;
+    case SampleType::F32: CUFRAME_LAUNCH(grid, block, 0, s, fill_kernel<float>)(j, static_cast<float>(value)); break;
   }
   CUFRAME_CHECK(cudaGetLastError());
 }

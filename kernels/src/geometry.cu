@@ -3,6 +3,7 @@
 #include <cuda_runtime.h>
 
 #include "cuda_check.hpp"
+#include "launch.hpp"
 #include "cuframe/error.hpp"
 #include "geometry_impl.hpp"
 
@@ -38,9 +39,9 @@ template <ResizeFilter I>
 void launch_typed(const GeometryJob& j, cudaStream_t s) {
   const dim3 block(32, 8, 1), grid = grid_for(j, block);
   switch (j.kind.type) {
-    case SampleType::U8: resize_kernel<std::uint8_t, I><<<grid, block, 0, s>>>(j); break;
-    case SampleType::U16: resize_kernel<std::uint16_t, I><<<grid, block, 0, s>>>(j); break;
-    case SampleType::F32: resize_kernel<float, I><<<grid, block, 0, s>>>(j); break;
+    case SampleType::U8: CUFRAME_LAUNCH(grid, block, 0, s, resize_kernel<std::uint8_t, I>)(j); break;
+    case SampleType::U16: CUFRAME_LAUNCH(grid, block, 0, s, resize_kernel<std::uint16_t, I>)(j); break;
+    case SampleType::F32: CUFRAME_LAUNCH(grid, block, 0, s, resize_kernel<float, I>)(j); break;
   }
 }
 
@@ -61,12 +62,12 @@ void launch_remap(const GeometryJob& j, Remap remap, void* stream) {
   const auto s = static_cast<cudaStream_t>(stream);
   const dim3 block(32, 8, 1), grid = grid_for(j, block);
   switch (remap) {
-    case Remap::Crop: remap_kernel<Remap::Crop><<<grid, block, 0, s>>>(j); break;
-    case Remap::FlipH: remap_kernel<Remap::FlipH><<<grid, block, 0, s>>>(j); break;
-    case Remap::FlipV: remap_kernel<Remap::FlipV><<<grid, block, 0, s>>>(j); break;
-    case Remap::Rot90: remap_kernel<Remap::Rot90><<<grid, block, 0, s>>>(j); break;
-    case Remap::Rot180: remap_kernel<Remap::Rot180><<<grid, block, 0, s>>>(j); break;
-    case Remap::Rot270: remap_kernel<Remap::Rot270><<<grid, block, 0, s>>>(j); break;
+    case Remap::Crop: CUFRAME_LAUNCH(grid, block, 0, s, remap_kernel<Remap::Crop>)(j); break;
+    case Remap::FlipH: CUFRAME_LAUNCH(grid, block, 0, s, remap_kernel<Remap::FlipH>)(j); break;
+    case Remap::FlipV: CUFRAME_LAUNCH(grid, block, 0, s, remap_kernel<Remap::FlipV>)(j); break;
+    case Remap::Rot90: CUFRAME_LAUNCH(grid, block, 0, s, remap_kernel<Remap::Rot90>)(j); break;
+    case Remap::Rot180: CUFRAME_LAUNCH(grid, block, 0, s, remap_kernel<Remap::Rot180>)(j); break;
+    case Remap::Rot270: CUFRAME_LAUNCH(grid, block, 0, s, remap_kernel<Remap::Rot270>)(j); break;
   }
   CUFRAME_CHECK(cudaGetLastError());
 }

@@ -2,6 +2,7 @@
 
 #include "cuframe/kernels/pattern.hpp"
 #include "cuda_check.hpp"
+#include "launch.hpp"
 #include "cuframe/error.hpp"
 
 namespace cuframe::kernels {
@@ -27,7 +28,7 @@ void fill_pattern(void* device_ptr, std::size_t pitch, std::size_t width_bytes, 
   const dim3 block(32, 8, 1);
   const dim3 grid(static_cast<unsigned>((width_bytes + block.x - 1) / block.x),
                   static_cast<unsigned>((height + block.y - 1) / block.y), static_cast<unsigned>(images));
-  fill_pattern_kernel<<<grid, block, 0, static_cast<cudaStream_t>(stream.get())>>>(
+  CUFRAME_LAUNCH(grid, block, 0, static_cast<cudaStream_t>(stream.get()), fill_pattern_kernel)(
       static_cast<std::uint8_t*>(device_ptr), pitch, static_cast<std::uint32_t>(width_bytes),
       static_cast<std::uint32_t>(height), image_stride, seed);
   CUFRAME_CHECK(cudaGetLastError());

@@ -198,5 +198,29 @@ TEST(FilterGpu, EqualsTheCpuExecutor) {
   }
 }
 
+// GPU review item 12: resident mode runs an op on the whole clip in one launch, and grid z
+// (the frame index) is at most 65535 on sm_90. A batch of more frames must still work —
+// split into launches — with every frame done, the last one included.
+TEST(FilterGpu, BatchesOverTheGridLimit) {
+  CUFRAME_GPU_TEST();
+  CudaStream stream;
+  const FrameLayout layout = make_layout(PixelFormat::NV12, 2, 2);
+  for (int frames : {65535, 65537}) {
+    FrameBatch dev(layout, frames, MemoryKind::Device);
+    stream.fill_async(dev.data(), 7, dev.bytes());
+    dev.resize(frames);
+    kernels::neutral_chroma(dev, &stream);
+    std::vector<uint8_t> back(dev.bytes());
+    stream.copy_async(back.data(), dev.data(), dev.bytes());
+    stream.synchronize();
+    for (int f : {0, frames / 2, frames - 1}) {
+      const uint8_t* frame = back.data() + static_cast<size_t>(f) * layout.frame_stride;
+      EXPECT_EQ(frame[0], 7) << frames << " frames, frame " << f << ": luma changed";
+      EXPECT_EQ(frame[layout.planes[1].offset], 128) << frames << " frames, frame " << f << ": chroma not neutral";
+      EXPECT_EQ(frame[layout.planes[1].offset + 1], 128) << frames << " frames, frame " << f;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace cuframe

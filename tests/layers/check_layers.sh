@@ -56,7 +56,7 @@ io=$(id_of cuframe_io)
 if [ -n "$io" ]; then
   for n in $(awk -v n="$io" '$1 == n { print $2 }' <<<"$edges"); do
     l=$(label_of "$n")
-    case "$l" in CUDA::*|*cudart*|*cuda_driver*) bad "cuframe_io links the CUDA target $l";; esac
+    case "$l" in CUDA::*|*cudart*|*cuda_driver*|cuframe_virtual_cud*) bad "cuframe_io links the CUDA target $l";; esac
   done
 fi
 
