@@ -3,7 +3,9 @@
 # CUFRAME_REQUIRE_GPU=1 (a test that lacks a GPU fails instead of skipping; the CPU tests
 # run too), compared with tests/virtual_gpu_known_failures.txt.
 #   tests/virtual_gpu/run_suite.sh BUILD_DIR MODEL [ctest options...]
-# MODEL is h100 (the default H100 model: NVDEC, no NVENC). The list has one line per test
+# MODEL is h100 (the default H100 model: 7 NVDEC engines, no NVENC) or nvenc (the same with
+# the L4-class NVENC of CUFRAME_VIRTUAL_NVENC=1: Auto then picks NVENC in every transcode).
+# The list has one line per test
 # that today's GPU code fails on the device:
 #   TEST<TAB>REVIEW-ITEM<TAB>WHAT THE DEVICE REPORTED<TAB>MODEL
 # (TEST as `ctest -N` names it; REVIEW-ITEM the item of ../shared/reviews/gpu-review.md, or
@@ -18,7 +20,13 @@ list=$src/tests/virtual_gpu_known_failures.txt
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-CUFRAME_REQUIRE_GPU=1 ctest --test-dir "$build" --output-on-failure "$@" 2>&1 | tee "$log" >/dev/null
+case "$model" in
+  h100) nvenc=0 ;;
+  nvenc) nvenc=1 ;;
+  *) echo "run_suite.sh: MODEL must be h100 or nvenc"; exit 2 ;;
+esac
+CUFRAME_REQUIRE_GPU=1 CUFRAME_VIRTUAL_NVENC=$nvenc ctest --test-dir "$build" --output-on-failure "$@" 2>&1 |
+  tee "$log" >/dev/null
 summary=$(grep -E '^[0-9]+% tests passed' "$log" || true)
 # "  12 - Suite.Name/param  # GetParam() = ... (Failed)"
 failed=$(sed -n '/^The following tests FAILED:/,/^Errors while running CTest/p' "$log" |

@@ -8,6 +8,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -144,6 +145,57 @@ TEST(VirtualGpuDeathTest, BarrierNotReachedByAllThreadsIsALaunchFailure) {
   fresh_process_death_tests();
   EXPECT_EXIT(sticky_status([](Device& d) { return launch_barrier_half(d.p, d.a); }),
               testing::ExitedWithCode(cudaErrorLaunchFailure % 256), "not reached by every thread");
+}
+
+// CUFRAME_VIRTUAL_GPUS=2: CUDA's cross-device rules. Runs in a fresh child process (the
+// device count is fixed when the device first answers); exit code 0 when every rule held.
+[[noreturn]] void multi_device_rules() {
+  auto check = [](bool ok, int code, const char* what) {
+    if (!ok) {
+      std::fprintf(stderr, "multi-device: %s\n", what);
+      std::exit(code);
+    }
+  };
+  int n = 0;
+  check(cudaGetDeviceCount(&n) == cudaSuccess && n == 2, 1, "two devices");
+  constexpr unsigned k = 1024;
+  std::uint32_t *p0 = nullptr, *p1 = nullptr;
+  cudaStream_t s0 = nullptr, s1 = nullptr;
+  cudaEvent_t e1 = nullptr;
+  check(cudaSetDevice(1) == cudaSuccess, 2, "cudaSetDevice(1)");
+  check(cudaStreamCreateWithFlags(&s1, cudaStreamNonBlocking) == cudaSuccess, 3, "stream on device 1");
+  check(cudaEventCreateWithFlags(&e1, cudaEventDisableTiming) == cudaSuccess, 3, "event on device 1");
+  check(cudaMalloc(reinterpret_cast<void**>(&p1), k * 4) == cudaSuccess, 3, "memory on device 1");
+  check(cudaSetDevice(0) == cudaSuccess, 4, "cudaSetDevice(0)");
+  check(cudaStreamCreateWithFlags(&s0, cudaStreamNonBlocking) == cudaSuccess, 4, "stream on device 0");
+  check(cudaMalloc(reinterpret_cast<void**>(&p0), k * 4) == cudaSuccess, 4, "memory on device 0");
+  // The planted defects: a launch and an event record on device 1's stream from device 0.
+  check(launch_write_index(p1, k, k / 256, 1, 256, s1) == cudaErrorInvalidResourceHandle, 5,
+        "a launch on another device's stream must be refused");
+  check(cudaEventRecord(e1, s1) == cudaErrorInvalidResourceHandle, 6,
+        "an event recorded on another device's stream must be refused");
+  cudaGetLastError();
+  // What is allowed: work on device 1, a wait on its event and a copy from device 0.
+  check(cudaSetDevice(1) == cudaSuccess && launch_write_index(p1, k, k / 256, 1, 256, s1) == cudaSuccess &&
+            cudaEventRecord(e1, s1) == cudaSuccess,
+        7, "a launch and a record on the current device");
+  check(cudaSetDevice(0) == cudaSuccess && cudaStreamWaitEvent(s0, e1, 0) == cudaSuccess, 8,
+        "a wait on another device's event");
+  std::vector<std::uint32_t> host(k);
+  check(cudaMemcpyAsync(p0, p1, k * 4, cudaMemcpyDeviceToDevice, s0) == cudaSuccess &&
+            cudaMemcpyAsync(host.data(), p0, k * 4, cudaMemcpyDeviceToHost, s0) == cudaSuccess,
+        9, "copies across devices");
+  for (unsigned i = 0; i < k; ++i) check(host[i] == i, 10, "the bytes of device 1's kernel, copied through device 0");
+  check(cudaEventQuery(e1) == cudaSuccess && cudaStreamSynchronize(s1) == cudaSuccess, 11,
+        "a query and a synchronize of another device's work");
+  std::exit(0);
+}
+
+TEST(VirtualGpuDeathTest, SeveralDevicesFollowCudasCrossDeviceRules) {
+  fresh_process_death_tests();
+  setenv("CUFRAME_VIRTUAL_GPUS", "2", 1);
+  EXPECT_EXIT(multi_device_rules(), testing::ExitedWithCode(0), "");
+  unsetenv("CUFRAME_VIRTUAL_GPUS");
 }
 
 }  // namespace

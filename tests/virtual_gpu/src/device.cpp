@@ -110,6 +110,7 @@ struct Event {
 };
 
 struct Stream {
+  int device = 0;                           // the device it was created on
   unsigned flags = 0;                       // 1: cudaStreamNonBlocking
   std::deque<std::function<int()>> queue;   // pending work, in order
   std::uint64_t queued = 0, done = 0;
@@ -147,10 +148,24 @@ std::recursive_mutex& lock() {
   return *m;
 }
 thread_local int t_current_device = 0;
+thread_local const char* t_callback = nullptr;  // inside a virtual NVDEC parser callback
+
+// A host synchronization inside a parser callback (cfvg_callback_scope).
+// CUFRAME_VIRTUAL_NVDEC_CALLBACK_SYNC=warn only reports it (to check the rest of the model
+// on code that still has such a wait).
+int in_callback(const char*) {
+  if (!t_callback) return 0;
+  static const bool warn = [] {
+    const char* v = std::getenv("CUFRAME_VIRTUAL_NVDEC_CALLBACK_SYNC");
+    return v && std::string(v) == "warn";
+  }();
+  return warn ? 0 : 800;  // cudaErrorNotPermitted; the message is written by the caller
+}
 
 int fail(int status, const std::string& why) {
   dev().message = why;
-  if (std::getenv("CUFRAME_VIRTUAL_GPU_QUIET") == nullptr)
+  const char* quiet = std::getenv("CUFRAME_VIRTUAL_GPU_QUIET");
+  if (!quiet || !*quiet || std::string(quiet) == "0")
     std::fprintf(stderr, "cuframe virtual GPU: %s\n", why.c_str());
   return status;
 }
@@ -604,12 +619,22 @@ const void* view(const void* p) { return view(const_cast<void*>(p)); }
 
 extern "C" {
 
-int cfvg_device_count(void) { return dev().ok ? 1 : 0; }
+// CUFRAME_VIRTUAL_GPUS=N (1..8): N devices over one address space, with CUDA's cross-device
+// rules (a launch or an event record on another device's stream is refused; copies, waits
+// on another device's events, queries and synchronizations work).
+int cfvg_device_count(void) {
+  static const int n = [] {
+    const char* v = std::getenv("CUFRAME_VIRTUAL_GPUS");
+    const int k = v ? std::atoi(v) : 1;
+    return k < 1 ? 1 : (k > 8 ? 8 : k);
+  }();
+  return dev().ok ? n : 0;
+}
 const char* cfvg_device_name(int) { return "cuframe virtual GPU (H100 model)"; }
 
 int cfvg_set_device(int device) {
   if (!dev().ok) return kNoDevice;
-  if (device != 0) return kInvalidDevice;
+  if (device < 0 || device >= cfvg_device_count()) return kInvalidDevice;
   t_current_device = device;
   return kOk;
 }
@@ -799,6 +824,7 @@ int cfvg_stream_create(cfvg_stream* stream, unsigned flags) {
   if (int st = ready()) return st;
   auto* s = new Stream;
   s->flags = flags;
+  s->device = t_current_device;
   dev().streams.insert(s);
   *stream = reinterpret_cast<cfvg_stream>(s);
   return kOk;
@@ -819,6 +845,10 @@ int cfvg_stream_destroy(cfvg_stream stream) {
 }
 
 int cfvg_stream_synchronize(cfvg_stream stream) {
+  if (in_callback("x"))
+    return fail(800, std::string("cuStreamSynchronize / cudaStreamSynchronize inside the NVDEC parser's ") + t_callback +
+                         " callback: no host synchronization in a parser callback (DESIGN.md; map, copy on the "
+                         "caller's stream and unmap after an event instead)");
   std::lock_guard<std::recursive_mutex> hold(lock());
   if (!dev().ok) return kNoDevice;
   if (!valid_stream(stream)) return fail(kInvalidResourceHandle, "cudaStreamSynchronize: not a live stream");
@@ -853,6 +883,10 @@ int cfvg_stream_wait_event(cfvg_stream stream, cfvg_event event) {
 }
 
 int cfvg_device_synchronize(void) {
+  if (in_callback("x"))
+    return fail(800, std::string("cuCtxSynchronize / cudaDeviceSynchronize inside the NVDEC parser's ") + t_callback +
+                         " callback: no host synchronization in a parser callback (DESIGN.md; map, copy on the "
+                         "caller's stream and unmap after an event instead)");
   std::lock_guard<std::recursive_mutex> hold(lock());
   if (!dev().ok) return kNoDevice;
   return run_everything();
@@ -884,6 +918,10 @@ int cfvg_event_record(cfvg_event event, cfvg_stream stream) {
   if (!e || !dev().events.count(e)) return fail(kInvalidResourceHandle, "cudaEventRecord: not a live event");
   if (!valid_stream(stream)) return fail(kInvalidResourceHandle, "cudaEventRecord: not a live stream");
   Stream* s = stream_of(stream);
+  if (stream && s->device != t_current_device)
+    return fail(kInvalidResourceHandle, "cudaEventRecord on a stream of device " + std::to_string(s->device) +
+                                            " while device " + std::to_string(t_current_device) +
+                                            " is current (record on the current device's streams)");
   const std::uint64_t gen = ++e->generation;
   e->recorded = true;
   e->time_ms = -1;
@@ -899,6 +937,10 @@ int cfvg_event_record(cfvg_event event, cfvg_stream stream) {
 }
 
 int cfvg_event_synchronize(cfvg_event event) {
+  if (in_callback("x"))
+    return fail(800, std::string("cuEventSynchronize / cudaEventSynchronize inside the NVDEC parser's ") + t_callback +
+                         " callback: no host synchronization in a parser callback (DESIGN.md; map, copy on the "
+                         "caller's stream and unmap after an event instead)");
   std::lock_guard<std::recursive_mutex> hold(lock());
   if (!dev().ok) return kNoDevice;
   Event* e = reinterpret_cast<Event*>(event);
@@ -953,6 +995,10 @@ int cfvg_launch(cfvg_thread_fn thread, const void* args, size_t args_size, const
   if (args_size > kMaxArgs) return fail(kInvalidValue, "launch of " + k + ": kernel arguments over 64 KiB");
   if (stream == nullptr)
     return fail(kInvalidValue, "launch of " + k + " on the default stream (cuframe never uses it)");
+  if (reinterpret_cast<Stream*>(stream)->device != t_current_device)
+    return fail(kInvalidResourceHandle, "launch of " + k + " on a stream of device " +
+                                            std::to_string(reinterpret_cast<Stream*>(stream)->device) + " while device " +
+                                            std::to_string(t_current_device) + " is current (cudaSetDevice first)");
   auto blob = std::make_shared<std::vector<char>>(static_cast<const char*>(args),
                                                   static_cast<const char*>(args) + args_size);
   Request rq{};
@@ -986,6 +1032,8 @@ void cfvg_syncthreads(void) {
   f.waiting_for = child::g_barrier_generation;
   swapcontext(&f.ctx, &child::g_scheduler);
 }
+
+void cfvg_callback_scope(const char* name) { t_callback = name; }
 
 int cfvg_sticky_error(void) { return dev().sticky; }
 const char* cfvg_last_message(void) { return dev().message.c_str(); }

@@ -41,7 +41,7 @@ CUresult from_vgpu(int e) {
     case 3: return kNotInitialized;
     case 9: return kInvalidValue;   // cudaErrorInvalidConfiguration
     case 21: return kInvalidValue;  // cudaErrorInvalidMemcpyDirection
-    case 100: case 101: case 400: case 600: case 700: case 719: case 801: return result(e);
+    case 100: case 101: case 400: case 600: case 700: case 719: case 800: case 801: return result(e);
     default: return CUDA_ERROR_UNKNOWN;
   }
 }
@@ -347,6 +347,7 @@ CFVG_DRIVER cuCtxPushCurrent_v2(CUcontext ctx) {
   if (!g_initialised) return kNotInitialized;
   if (CUresult r = check_context(ctx)) return r;
   t_ctx_stack.push_back(ctx);
+  cfvg_set_device(ctx->device);  // the runtime works in the current context, as CUDA's does
   return CUDA_SUCCESS;
 }
 
@@ -355,6 +356,7 @@ CFVG_DRIVER cuCtxPopCurrent_v2(CUcontext* pctx) {
   if (t_ctx_stack.empty()) return kInvalidContext;
   if (pctx) *pctx = t_ctx_stack.back();
   t_ctx_stack.pop_back();
+  if (!t_ctx_stack.empty()) cfvg_set_device(t_ctx_stack.back()->device);
   return CUDA_SUCCESS;
 }
 
@@ -377,6 +379,7 @@ CFVG_DRIVER cuCtxSetCurrent(CUcontext ctx) {
     t_ctx_stack.push_back(ctx);
   else
     t_ctx_stack.back() = ctx;
+  cfvg_set_device(ctx->device);
   return CUDA_SUCCESS;
 }
 

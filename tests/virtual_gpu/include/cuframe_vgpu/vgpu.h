@@ -74,6 +74,12 @@ CFVG_EXPORT cfvg_thread_indices* cfvg_thread_state(void);
 /* __syncthreads() of the running kernel thread. */
 CFVG_EXPORT void cfvg_syncthreads(void);
 
+/* Marks the calling thread as inside a callback of the virtual NVDEC parser (`name`, e.g.
+ * "display"), or outside it (NULL). A stream, event, context or device synchronization
+ * there fails with cudaErrorNotPermitted (800): DESIGN.md forbids host waits inside parser
+ * callbacks — stricter than the hardware, which only stalls. */
+CFVG_EXPORT void cfvg_callback_scope(const char* name);
+
 /* The sticky error (cudaErrorIllegalAddress, cudaErrorLaunchFailure) once a kernel broke a
  * rule; 0 before. Every later call returns it. */
 CFVG_EXPORT int cfvg_sticky_error(void);
