@@ -5,6 +5,7 @@
 #include "color_to_yuv_impl.hpp"
 #include "fused_impl.hpp"
 #include "cuda_check.hpp"
+#include "frame_chunks.hpp"
 #include "launch.hpp"
 #include "cuframe/error.hpp"
 
@@ -21,7 +22,15 @@ __global__ void convert_kernel(ConvertArgs a) {
 }  // namespace
 
 void launch_convert(Src s, Dst d, const ConvertArgs& args, int frames, void* stream) {
-  if (frames > 65535) throw Error(Errc::InvalidArgument, "colour conversion", "more than 65535 frames in one batch");
+  if (frames > kMaxGridZ) {
+    for_each_frame_piece(frames, [&](int first, int n) {
+      ConvertArgs p = args;
+      p.y = from_frame(args.y, first), p.u = from_frame(args.u, first), p.v = from_frame(args.v, first);
+      p.o0 = from_frame(args.o0, first), p.o1 = from_frame(args.o1, first), p.o2 = from_frame(args.o2, first);
+      launch_convert(s, d, p, n, stream);
+    });
+    return;
+  }
   const dim3 block(32, 8, 1);
   const dim3 grid(static_cast<unsigned>((args.width + 31) / 32), static_cast<unsigned>((args.height + 7) / 8),
                   static_cast<unsigned>(frames));
@@ -52,7 +61,15 @@ __global__ void fused_kernel(FusedArgs a) {
 }  // namespace
 
 void launch_fused(Src s, const FusedArgs& args, int frames, void* stream) {
-  if (frames > 65535) throw Error(Errc::InvalidArgument, "crop_resize_normalize", "more than 65535 frames in one batch");
+  if (frames > kMaxGridZ) {
+    for_each_frame_piece(frames, [&](int first, int n) {
+      FusedArgs p = args;
+      p.c.y = from_frame(args.c.y, first), p.c.u = from_frame(args.c.u, first), p.c.v = from_frame(args.c.v, first);
+      p.c.o0 = from_frame(args.c.o0, first), p.c.o1 = from_frame(args.c.o1, first), p.c.o2 = from_frame(args.c.o2, first);
+      launch_fused(s, p, n, stream);
+    });
+    return;
+  }
   const dim3 block(32, 8, 1);
   const dim3 grid(static_cast<unsigned>((args.dst_width + 31) / 32), static_cast<unsigned>((args.dst_height + 7) / 8),
                   static_cast<unsigned>(frames));
@@ -67,7 +84,14 @@ void launch_fused(Src s, const FusedArgs& args, int frames, void* stream) {
 }
 
 void launch_to_yuv(const ToYuvArgs& args, int frames, void* stream) {
-  if (frames > 65535) throw Error(Errc::InvalidArgument, "colour conversion", "more than 65535 frames in one batch");
+  if (frames > kMaxGridZ) {
+    for_each_frame_piece(frames, [&](int first, int n) {
+      ToYuvArgs p = args;
+      p.rgb = from_frame(args.rgb, first), p.y = from_frame(args.y, first), p.uv = from_frame(args.uv, first);
+      launch_to_yuv(p, n, stream);
+    });
+    return;
+  }
   const dim3 block(32, 8, 1);
   const dim3 grid(static_cast<unsigned>((args.width + 31) / 32), static_cast<unsigned>((args.height + 7) / 8),
                   static_cast<unsigned>(frames));

@@ -2,6 +2,7 @@
 #include <cuda_runtime.h>
 
 #include "cuda_check.hpp"
+#include "frame_chunks.hpp"
 #include "launch.hpp"
 #include "cuframe/error.hpp"
 #include "filter_impl.hpp"
@@ -51,7 +52,6 @@ __global__ void fill_kernel(GeometryJob j, T value) {
 }
 
 dim3 grid_of(int w, int h, int frames, dim3 block) {
-  if (frames > 65535) throw Error(Errc::InvalidArgument, "filter", "more than 65535 frames in one batch");
   return dim3(static_cast<unsigned>((w + block.x - 1) / block.x), static_cast<unsigned>((h + block.y - 1) / block.y),
               static_cast<unsigned>(frames));
 }
@@ -59,6 +59,16 @@ dim3 grid_of(int w, int h, int frames, dim3 block) {
 }  // namespace
 
 void launch_blur(const BlurJob& b, const BlurWeights& w, void* stream) {
+  if (b.plane.frames > kMaxGridZ) {
+    for_each_frame_piece(b.plane.frames, [&](int first, int n) {
+      BlurJob p = b;
+      p.plane = piece(b.plane, first, n);
+      p.scratch_in = from_frame(b.scratch_in, first);
+      p.scratch_out = from_frame(b.scratch_out, first);
+      launch_blur(p, w, stream);
+    });
+    return;
+  }
   const auto s = static_cast<cudaStream_t>(stream);
   const dim3 block(32, 8, 1), grid = grid_of(b.plane.in.width, b.plane.in.height, b.plane.frames, block);
   switch (b.plane.kind.type) {
@@ -79,6 +89,12 @@ void launch_blur(const BlurJob& b, const BlurWeights& w, void* stream) {
 }
 
 void launch_brightness_contrast(const GeometryJob& j, float scale, float brightness, float contrast, void* stream) {
+  if (j.frames > kMaxGridZ) {
+    for_each_frame_piece(j.frames, [&](int first, int n) {
+      launch_brightness_contrast(piece(j, first, n), scale, brightness, contrast, stream);
+    });
+    return;
+  }
   const auto s = static_cast<cudaStream_t>(stream);
   const dim3 block(32, 8, 1), grid = grid_of(j.out.width, j.out.height, j.frames, block);
   switch (j.kind.type) {
@@ -90,6 +106,10 @@ void launch_brightness_contrast(const GeometryJob& j, float scale, float brightn
 }
 
 void launch_fill(const GeometryJob& j, unsigned value, void* stream) {
+  if (j.frames > kMaxGridZ) {
+    for_each_frame_piece(j.frames, [&](int first, int n) { launch_fill(piece(j, first, n), value, stream); });
+    return;
+  }
   const auto s = static_cast<cudaStream_t>(stream);
   const dim3 block(32, 8, 1), grid = grid_of(j.out.width, j.out.height, j.frames, block);
   switch (j.kind.type) {

@@ -3,6 +3,7 @@
 #include <cuda_runtime.h>
 
 #include "cuda_check.hpp"
+#include "frame_chunks.hpp"
 #include "launch.hpp"
 #include "cuframe/error.hpp"
 #include "geometry_impl.hpp"
@@ -30,7 +31,6 @@ __global__ void remap_kernel(GeometryJob j) {
 }
 
 dim3 grid_for(const GeometryJob& j, dim3 block) {
-  if (j.frames > 65535) throw Error(Errc::InvalidArgument, "geometry", "more than 65535 frames in one batch");
   return dim3(static_cast<unsigned>((j.out.width + block.x - 1) / block.x),
               static_cast<unsigned>((j.out.height + block.y - 1) / block.y), static_cast<unsigned>(j.frames));
 }
@@ -48,6 +48,10 @@ void launch_typed(const GeometryJob& j, cudaStream_t s) {
 }  // namespace
 
 void launch_resize(const GeometryJob& j, ResizeFilter interp, void* stream) {
+  if (j.frames > kMaxGridZ) {
+    for_each_frame_piece(j.frames, [&](int first, int n) { launch_resize(piece(j, first, n), interp, stream); });
+    return;
+  }
   const auto s = static_cast<cudaStream_t>(stream);
   switch (interp) {
     case ResizeFilter::Nearest: launch_typed<ResizeFilter::Nearest>(j, s); break;
@@ -59,6 +63,10 @@ void launch_resize(const GeometryJob& j, ResizeFilter interp, void* stream) {
 }
 
 void launch_remap(const GeometryJob& j, Remap remap, void* stream) {
+  if (j.frames > kMaxGridZ) {
+    for_each_frame_piece(j.frames, [&](int first, int n) { launch_remap(piece(j, first, n), remap, stream); });
+    return;
+  }
   const auto s = static_cast<cudaStream_t>(stream);
   const dim3 block(32, 8, 1), grid = grid_for(j, block);
   switch (remap) {

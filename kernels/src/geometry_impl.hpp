@@ -27,7 +27,17 @@ struct GeometryJob {
   int ox = 0, oy = 0;  // crop origin in plane pixels
 };
 
-// GPU launches (geometry.cu; CPU-only builds throw).
+/// Frames [first, first + count) of `j` (kernels/src/frame_chunks.hpp).
+inline GeometryJob piece(const GeometryJob& j, int first, int count) {
+  GeometryJob p = j;
+  p.in.base = j.in.base ? j.in.base + static_cast<std::size_t>(first) * j.in.frame_stride : nullptr;
+  p.out.base = j.out.base ? j.out.base + static_cast<std::size_t>(first) * j.out.frame_stride : nullptr;
+  p.frames = count;
+  return p;
+}
+
+// GPU launches (geometry.cu; CPU-only builds throw). Batches of any size: over 65535 frames
+// they launch in pieces (frame_chunks.hpp).
 void launch_resize(const GeometryJob& job, ResizeFilter interp, void* stream);
 void launch_remap(const GeometryJob& job, Remap remap, void* stream);
 

@@ -9,6 +9,8 @@
 #include <random>
 
 #include "cuframe/kernels/filter.hpp"
+#include "cuframe/kernels/color.hpp"
+#include "cuframe/kernels/geometry.hpp"
 #include "filter_testing.hpp"  // white box: detail::blur_per_sample
 #include "support/gpu.hpp"
 #include "support/helpers.hpp"
@@ -220,6 +222,43 @@ TEST(FilterGpu, BatchesOverTheGridLimit) {
       EXPECT_EQ(frame[layout.planes[1].offset + 1], 128) << frames << " frames, frame " << f;
     }
   }
+  // Resize and colour conversion of such a batch equal the CPU executor, last frames included.
+  constexpr int frames = 65537;
+  FrameBatch host(layout, frames, MemoryKind::Host);
+  for (size_t i = 0; i < host.bytes(); ++i) host.data()[i] = static_cast<std::byte>(i * 131 + 7);
+  host.resize(frames);
+  FrameBatch dev(layout, frames, MemoryKind::Device);
+  stream.copy_async(dev.data(), host.data(), host.bytes());
+  dev.resize(frames);
+  const FrameLayout big = kernels::resized_layout(layout, 4, 4);
+  const FrameLayout rgb = kernels::converted_layout(layout, PixelFormat::RGB24);
+  FrameBatch cpu_big(big, frames, MemoryKind::Host), dev_big(big, frames, MemoryKind::Device);
+  FrameBatch cpu_rgb(rgb, frames, MemoryKind::Host), dev_rgb(rgb, frames, MemoryKind::Device);
+  kernels::resize(host, cpu_big, kernels::ResizeFilter::Bilinear);
+  kernels::resize(dev, dev_big, kernels::ResizeFilter::Bilinear, &stream);
+  kernels::convert_color(host, cpu_rgb);
+  kernels::convert_color(dev, dev_rgb, {}, &stream);
+  std::vector<uint8_t> back_big(dev_big.bytes()), back_rgb(dev_rgb.bytes());
+  stream.copy_async(back_big.data(), dev_big.data(), dev_big.bytes());
+  stream.copy_async(back_rgb.data(), dev_rgb.data(), dev_rgb.bytes());
+  stream.synchronize();
+  // The meaningful bytes of every row of every frame (pitch padding is not written).
+  auto differing_frames = [](const std::vector<uint8_t>& got, const FrameBatch& want) {
+    int bad = 0;
+    const FrameLayout& l = want.layout();
+    for (int f = 0; f < want.size(); ++f) {
+      bool same = true;
+      for (int p = 0; p < l.plane_count && same; ++p)
+        for (int y = 0; y < l.planes[p].rows && same; ++y) {
+          const size_t at = static_cast<size_t>(f) * l.frame_stride + l.planes[p].offset + static_cast<size_t>(y) * l.planes[p].pitch;
+          same = std::memcmp(got.data() + at, reinterpret_cast<const uint8_t*>(want.data()) + at, l.planes[p].row_bytes) == 0;
+        }
+      bad += !same;
+    }
+    return bad;
+  };
+  EXPECT_EQ(differing_frames(back_big, cpu_big), 0) << "resize of 65537 frames";
+  EXPECT_EQ(differing_frames(back_rgb, cpu_rgb), 0) << "NV12 -> RGB24 of 65537 frames";
 }
 
 }  // namespace

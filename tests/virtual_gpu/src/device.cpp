@@ -16,7 +16,8 @@
 // Note [Lazy streams]: a stream is an in-order queue on the host; its work runs only when
 // something waits on it (a synchronize, an event or stream wait, a query, a blocking copy).
 // A consumer that forgot to wait therefore reads 0xA5 poison every time instead of winning
-// a race. CUFRAME_VIRTUAL_GPU_MODE=eager runs each operation as it is queued instead.
+// a race. CUFRAME_VIRTUAL_GPU_MODE=eager gives each stream a worker thread that runs its
+// operations as they are queued instead, for debugging.
 #include "cuframe_vgpu/vgpu.h"
 
 #include <dlfcn.h>
@@ -32,6 +33,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <csetjmp>
 #include <cstdio>
 #include <cstdlib>
@@ -43,6 +45,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -114,6 +117,8 @@ struct Stream {
   unsigned flags = 0;                       // 1: cudaStreamNonBlocking
   std::deque<std::function<int()>> queue;   // pending work, in order
   std::uint64_t queued = 0, done = 0;
+  std::thread worker;                       // eager mode: runs the queue as it fills
+  bool stop = false;
 };
 
 struct Device {
@@ -147,6 +152,13 @@ std::recursive_mutex& lock() {
   static auto* m = new std::recursive_mutex;
   return *m;
 }
+// Eager mode's hand-over between the streams' workers and the threads that wait for them
+// (with lock() held exactly once: the waits release it).
+std::condition_variable_any& progress() {
+  static auto* cv = new std::condition_variable_any;
+  return *cv;
+}
+
 thread_local int t_current_device = 0;
 thread_local const char* t_callback = nullptr;  // inside a virtual NVDEC parser callback
 
@@ -539,6 +551,10 @@ int run_until(Stream& s, std::uint64_t seq);
 int run_all(Stream& s) { return run_until(s, s.queued); }
 
 int run_until(Stream& s, std::uint64_t seq) {
+  if (s.worker.joinable()) {  // eager: the stream's worker runs it; wait for it
+    progress().wait(lock(), [&] { return s.done >= seq; });
+    return dev().sticky;
+  }
   while (s.done < seq) {
     std::function<int()> op = std::move(s.queue.front());
     s.queue.pop_front();
@@ -580,8 +596,26 @@ int enqueue(cfvg_stream s, std::function<int()> op) {
   if (!s) run_blocking_streams();
   st.queue.push_back(std::move(op));
   ++st.queued;
+  if (st.worker.joinable()) {
+    progress().notify_all();
+    return kOk;
+  }
   if (dev().eager || !s) return run_all(st);
   return kOk;
+}
+
+// Eager mode: each stream's own worker runs its operations in order as they are queued.
+void work(Stream* s) {
+  std::unique_lock<std::recursive_mutex> hold(lock());
+  for (;;) {
+    progress().wait(hold, [&] { return s->stop || s->done < s->queued; });
+    if (s->done == s->queued) return;  // stopped, and nothing left
+    std::function<int()> op = std::move(s->queue.front());
+    s->queue.pop_front();
+    if (!dev().sticky) op();  // a kernel's failure is sticky; nothing more runs after it
+    ++s->done;
+    progress().notify_all();
+  }
 }
 
 const char* kind_name(int kind) {
@@ -825,13 +859,14 @@ int cfvg_stream_create(cfvg_stream* stream, unsigned flags) {
   auto* s = new Stream;
   s->flags = flags;
   s->device = t_current_device;
+  if (dev().eager) s->worker = std::thread(work, s);
   dev().streams.insert(s);
   *stream = reinterpret_cast<cfvg_stream>(s);
   return kOk;
 }
 
 int cfvg_stream_destroy(cfvg_stream stream) {
-  std::lock_guard<std::recursive_mutex> hold(lock());
+  std::unique_lock<std::recursive_mutex> hold(lock());
   if (!stream || !dev().streams.count(reinterpret_cast<Stream*>(stream)))
     return fail(kInvalidResourceHandle, "cudaStreamDestroy: not a live stream");
   Stream* s = reinterpret_cast<Stream*>(stream);
@@ -840,6 +875,11 @@ int cfvg_stream_destroy(cfvg_stream stream) {
   for (Event* e : dev().events)
     if (e->stream == s) e->stream = nullptr;  // its record already ran
   dev().streams.erase(s);
+  std::thread worker = std::move(s->worker);
+  s->stop = true;
+  progress().notify_all();
+  hold.unlock();
+  if (worker.joinable()) worker.join();
   delete s;
   return dev().sticky;
 }
@@ -932,7 +972,10 @@ int cfvg_event_record(cfvg_event event, cfvg_stream stream) {
   });
   e->seq = ++s->queued;
   e->stream = s;
-  if (dev().eager || !stream) run_all(*s);
+  if (s->worker.joinable())
+    progress().notify_all();
+  else if (dev().eager || !stream)
+    run_all(*s);
   return kOk;
 }
 
