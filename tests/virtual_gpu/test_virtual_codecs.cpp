@@ -11,6 +11,7 @@
 #include "cuframe/demuxer.hpp"
 #include "cuframe/input.hpp"
 #include "nv/api.hpp"
+#include "support/process.hpp"
 #include "support/test_env.hpp"
 
 namespace cuframe::vgpu_test {
@@ -274,6 +275,21 @@ TEST(VirtualNvenc, InputEncodedWhileNotMappedIsRefused) {
   fn.nvEncUnregisterResource(enc, reg.registeredResource);
   fn.nvEncDestroyEncoder(enc);
   api.cuda->cuMemFree(frame);
+}
+
+// GPU review item 14: with two GPUs and `--device cuda:1`, every pipeline thread must make
+// device 1 current before it launches on device 1's streams. (NVDEC's host wait inside the
+// display callback, item 16, is only reported here, so that the transcode reaches its ops.)
+TEST(VirtualGpuPipeline, TranscodeOnTheSecondGpuLaunchesOnItsOwnDevice) {
+  const std::string out = (test::temp_dir() / "second_gpu.mp4").string();
+  test::ProcessOptions o;
+  o.env = {"CUFRAME_VIRTUAL_GPUS=2", "CUFRAME_VIRTUAL_NVDEC_CALLBACK_SYNC=warn"};
+  const test::ProcessResult r = test::run_process(
+      {test::cli_path(), "transcode", test::sample("nasa_13013_rotated.mp4").string(), out, "--device", "cuda:1",
+       "--ops", "resize=96x64,gray", "--no-audio"},
+      o);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("while device 0 is current"), std::string::npos) << r.err;
 }
 
 }  // namespace
