@@ -5,9 +5,13 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <optional>
+#include <string>
 
 #include "cuframe/device.hpp"
+#include "cuframe/error.hpp"
 #include "nv/api.hpp"
+#include "nv/context.hpp"
 
 #ifndef CUFRAME_REQUIRED_DRIVER_VERSION
 #define CUFRAME_REQUIRED_DRIVER_VERSION 0
@@ -42,36 +46,24 @@ std::string nvml_driver_release() {
   return release;
 }
 
-// Retains the primary context of `ordinal` and makes it current for the scope.
+// Device `ordinal`'s primary context, held and current for the scope (Note [Primary
+// context]); error() says why not, instead of throwing.
 class PrimaryContextScope {
  public:
   explicit PrimaryContextScope(int ordinal) {
-    const CudaFunctions* cu = nv_api().cuda;
-    CUresult r = cu->cuDeviceGet(&dev_, ordinal);
-    if (r == CUDA_SUCCESS) r = cu->cuDevicePrimaryCtxRetain(&ctx_, dev_);
-    if (r == CUDA_SUCCESS) {
-      retained_ = true;
-      r = cu->cuCtxPushCurrent(ctx_);
-      pushed_ = r == CUDA_SUCCESS;
+    try {
+      ctx_.emplace(ordinal);
+      scope_.emplace(ctx_->get());
+    } catch (const Error& e) {
+      error_ = e.reason();
     }
-    if (r != CUDA_SUCCESS) error_ = detail::cu_error_text(r);
   }
-  ~PrimaryContextScope() {
-    const CudaFunctions* cu = nv_api().cuda;
-    CUcontext popped = nullptr;
-    if (pushed_) cu->cuCtxPopCurrent(&popped);
-    if (retained_) cu->cuDevicePrimaryCtxRelease(dev_);
-  }
-  PrimaryContextScope(const PrimaryContextScope&) = delete;
-  PrimaryContextScope& operator=(const PrimaryContextScope&) = delete;
   const std::string& error() const { return error_; }
-  CUcontext context() const { return ctx_; }
+  CUcontext context() const { return ctx_ ? ctx_->get() : nullptr; }
 
  private:
-  CUdevice dev_ = 0;
-  CUcontext ctx_ = nullptr;
-  bool retained_ = false;
-  bool pushed_ = false;
+  std::optional<detail::PrimaryContext> ctx_;
+  std::optional<detail::ContextScope> scope_;
   std::string error_;
 };
 

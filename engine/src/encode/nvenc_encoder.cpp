@@ -43,6 +43,7 @@
 #include "encode/nvenc_plan.hpp"
 #include "encode/backends.hpp"
 #include "nv/api.hpp"
+#include "nv/context.hpp"
 
 namespace cuframe {
 
@@ -144,25 +145,6 @@ const NV_ENCODE_API_FUNCTION_LIST& fns() { return nvenc_table().fns; }
     if (cuframe_status_ != NV_ENC_SUCCESS) throw_status(cuframe_status_, (encoder), #call, __FILE__, __LINE__); \
   } while (0)
 
-// The device's primary context, retained for the object's life.
-class PrimaryContext {
- public:
-  explicit PrimaryContext(int ordinal) {
-    const CudaFunctions* cu = nv_api().cuda;
-    CUFRAME_CHECK(cu->cuDeviceGet(&device_, ordinal));
-    CUFRAME_CHECK(cu->cuDevicePrimaryCtxRetain(&ctx_, device_));
-  }
-  ~PrimaryContext() {
-    if (ctx_) nv_api().cuda->cuDevicePrimaryCtxRelease(device_);
-  }
-  PrimaryContext(const PrimaryContext&) = delete;
-  PrimaryContext& operator=(const PrimaryContext&) = delete;
-  CUcontext get() const noexcept { return ctx_; }
-
- private:
-  CUdevice device_ = 0;
-  CUcontext ctx_ = nullptr;
-};
 
 // An NVENC session (nvEncDestroyEncoder on destruction, with its context current).
 class Session {
