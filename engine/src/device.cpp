@@ -212,7 +212,11 @@ DriverStatus driver_status() noexcept {
     s.libnvidia_encode = api.nvenc != nullptr;
     s.driver_api_version = api.driver_api_version;
     s.problem = api.problem;
-    if (s.libcuda) s.driver_release = nvml_driver_release();
+    if (s.libcuda) {
+      // NVML's init can take a second without persistence mode: once per process.
+      static const std::string release = nvml_driver_release();
+      s.driver_release = release;
+    }
     if (api.cuda_initialised) {
       if (api.cuda->cuDeviceGetCount(&s.device_count) != CUDA_SUCCESS) s.device_count = 0;
       if (s.device_count == 0) s.problem = "the driver sees no GPU";

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "cuframe/cuda_stream.hpp"
 #include "cuframe/cuframe.hpp"
 #include "cuframe/decoder.hpp"
 #include "cuframe/kernels/color.hpp"
@@ -102,14 +103,29 @@ Runner add_decode(CLI::App& app) {
     FrameBatch decoded = reader.make_batch();
     std::optional<FrameBatch> converted;
     if (convert_to) converted.emplace(layout, decoded.capacity(), decoded.memory(), decoded.device());
+    // NVDEC's frames are on the GPU: converted there on a stream, then copied into pinned
+    // memory once per batch (the host never reads device memory).
+    std::optional<CudaStream> stream;
+    std::optional<FrameBatch> host;
+    if (decoded.memory() == MemoryKind::Device) {
+      stream.emplace(decoded.device());
+      host.emplace(layout, decoded.capacity(), MemoryKind::Pinned, decoded.device());
+    }
     std::vector<std::byte> staging(layout.packed_bytes());
     const int64_t expected = v.fps.num > 0 ? static_cast<int64_t>(v.duration_s * v.fps.value() + 0.5) : 0;
     Progress progress("decode", a->count >= 0 ? a->count : expected - a->start);
     int64_t index = 0, written = 0;
     bool stop = false;
-    while (!stop && reader.read(decoded)) {
-      if (converted) kernels::convert_color(decoded, *converted, color);
-      const FrameBatch& batch = converted ? *converted : decoded;
+    while (!stop && (stream ? reader.read(decoded, *stream) : reader.read(decoded))) {
+      if (converted) kernels::convert_color(decoded, *converted, color, stream ? &*stream : nullptr);
+      const FrameBatch& result = converted ? *converted : decoded;
+      if (host) {
+        stream->copy_async(host->plane(0, 0), result.plane(0, 0), layout.frame_stride * static_cast<size_t>(result.size()));
+        host->resize(result.size());
+        for (int i = 0; i < result.size(); ++i) host->info(i) = result.info(i);
+        stream->synchronize();
+      }
+      const FrameBatch& batch = host ? *host : result;
       for (int i = 0; i < batch.size(); ++i, ++index) {
         if (index < a->start) continue;
         if (a->count >= 0 && written >= a->count) {

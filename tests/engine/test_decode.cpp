@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "cuframe/decoder.hpp"
+#include "cuframe/device.hpp"
 #include "cuframe/error.hpp"
 #include "cuframe/probe.hpp"
 #include "support/gpu.hpp"
@@ -174,7 +175,9 @@ TEST(DecodeConformance, MatchesReferenceMd5) {
     std::getline(ss, profile, '\t');
     std::getline(ss, md5, '\t');
     const std::string path = (test::data_dir() / "h264" / file).string();
-    VideoReader reader(InputSource::file(path));
+    ReaderOptions cpu;
+    cpu.decode.backend = Backend::Cpu;  // libavcodec; NvdecVsCpu holds NVDEC to the same bytes
+    VideoReader reader(InputSource::file(path), cpu);
     FrameBatch batch = reader.make_batch();
     const FrameLayout& l = batch.layout();
     const fs::path out = test::temp_dir() / (file + ".yuv");
@@ -213,10 +216,7 @@ std::string all_frames(const std::string& file, int batch_frames, int64_t* frame
     for (int i = 0; i < batch.size(); ++i) {
       EXPECT_EQ(batch.info(i).index, expect_index++);
       if (pts) pts->push_back(batch.info(i).pts);
-      const FrameLayout& l = batch.layout();
-      for (int p = 0; p < l.plane_count; ++p)
-        for (int y = 0; y < l.planes[p].rows; ++y)
-          bytes.append(reinterpret_cast<const char*>(batch.plane(i, p) + y * l.planes[p].pitch), l.planes[p].row_bytes);
+      bytes += test::frame_bytes(batch, i);
     }
   }
   EXPECT_TRUE(batch.empty());
@@ -271,12 +271,7 @@ TEST(VideoReader, MemoryInputDecodesLikeTheFile) {
   FrameBatch batch = mem.make_batch();
   std::string from_mem;
   while (mem.read(batch))
-    for (int i = 0; i < batch.size(); ++i) {
-      const FrameLayout& l = batch.layout();
-      for (int p = 0; p < l.plane_count; ++p)
-        for (int y = 0; y < l.planes[p].rows; ++y)
-          from_mem.append(reinterpret_cast<const char*>(batch.plane(i, p) + y * l.planes[p].pitch), l.planes[p].row_bytes);
-    }
+    for (int i = 0; i < batch.size(); ++i) from_mem += test::frame_bytes(batch, i);
   EXPECT_EQ(mem.frames_read(), n);
   EXPECT_TRUE(from_mem == from_file);
 }
@@ -366,9 +361,19 @@ TEST(DecodeCli, CleanErrors) {
   r = cuframe_cli({"decode", f, "-o", "/no/such/dir/out.raw"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.last_err_line().find("/no/such/dir/out.raw"), std::string::npos) << r.err;
+  // --device cuda is an error naming NVDEC only where there is no GPU; with one it
+  // writes the bytes of --device cpu (GPU review item 7).
   r = cuframe_cli({"decode", f, "-o", "-", "--device", "cuda"});
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.last_err_line().find("NVDEC"), std::string::npos) << r.err;
+  if (driver_status().usable() && cuda_built()) {
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(r.out == cuframe_cli({"decode", f, "-o", "-", "--device", "cpu"}).out) << "NVDEC's bytes differ";
+  } else {
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.last_err_line().find("NVDEC"), std::string::npos) << r.err;
+  }
+  r = cuframe_cli({"decode", f, "-o", "-", "--device", "cuda:7"});
+  EXPECT_EQ(r.exit_code, 1) << "there is no eighth GPU";
+  EXPECT_EQ(r.last_err_line().rfind("cuframe: error: ", 0), 0u) << r.err;
   EXPECT_EQ(cuframe_cli({"decode", f, "-o", "-", "--device", "gpu7"}).exit_code, 2);
   EXPECT_EQ(cuframe_cli({"decode", f, "-o", "-", "--pix-fmt", "yuv411p"}).exit_code, 2);
 }
@@ -428,14 +433,26 @@ namespace cuframe {
 namespace {
 
 // NVDEC must output exactly the CPU backend's frames (which are libavcodec's, checked
-// above). A stream the GPU cannot decode must be pinned here with its reason: the test
-// fails on any unpinned refusal rather than skipping it.
-const std::map<std::string, std::string>& pinned_nvdec_refusals() {
-  static const std::map<std::string, std::string> pinned = {
-      // Filled in from the first GPU run (the capability query decides; H100/H200 are
-      // reported to lack AV1 decode).
-  };
-  return pinned;
+// above). Which streams the GPU refuses is the capability query's to say, not a list's:
+// a stream the caps refuse (codec, chroma, depth or size) must be refused by NVDEC with
+// Errc::Unsupported and decode in Auto through the CPU, with the reason; any other
+// refusal fails.
+std::string caps_refusal(const VideoStreamInfo& v) {
+  const CodecCapsReport caps = query_codec_caps(0);
+  if (!caps.decode_problem.empty()) return "no decode caps: " + caps.decode_problem;
+  for (const DecodeCaps& c : caps.decode) {
+    if (c.codec != v.codec || c.chroma != v.chroma || c.bit_depth != v.bit_depth) continue;
+    if (!c.supported) return "the caps do not list it";
+    // The coded size is the display size rounded up to the codec's blocks (8 or 16).
+    const int unit = v.codec == Codec::HEVC || v.codec == Codec::VP9 || v.codec == Codec::AV1 ? 8 : 16;
+    const int cw = (v.width + unit - 1) / unit * unit, ch = (v.height + unit - 1) / unit * unit;
+    if (cw < c.min_width || ch < c.min_height || cw > c.max_width || ch > c.max_height)
+      return "the coded size is outside the caps' " + std::to_string(c.min_width) + "x" + std::to_string(c.min_height) +
+             ".." + std::to_string(c.max_width) + "x" + std::to_string(c.max_height);
+    return "";
+  }
+  if (v.chroma != ChromaFormat::Yuv420 && v.chroma != ChromaFormat::Yuv444) return "its chroma has no NVDEC output";
+  return "the caps have no row for it";
 }
 
 std::vector<uint8_t> host_frames(VideoReader& reader) {
@@ -462,17 +479,23 @@ class NvdecVsCpu : public testing::TestWithParam<std::string> {};
 TEST_P(NvdecVsCpu, SameFramesBitExact) {
   CUFRAME_GPU_TEST();
   const std::string file = (test::data_dir() / GetParam()).string();
+  const std::string refusal = caps_refusal(Demuxer(InputSource::file(file)).video());
   ReaderOptions gpu;
   gpu.decode.backend = Backend::Nvdec;
   std::unique_ptr<VideoReader> nvdec;
   try {
     nvdec = std::make_unique<VideoReader>(InputSource::file(file), gpu);
   } catch (const Error& e) {
-    const auto it = pinned_nvdec_refusals().find(GetParam());
-    if (it != pinned_nvdec_refusals().end() && e.code() == Errc::Unsupported)
-      GTEST_SKIP() << "pinned: " << it->second << " (" << e.reason() << ")";
-    FAIL() << "NVDEC refused an unpinned stream: " << e.what();
+    if (refusal.empty()) FAIL() << "NVDEC refused a stream the caps accept: " << e.what();
+    EXPECT_EQ(e.code(), Errc::Unsupported) << e.what();
+    // Auto decodes it on the CPU and says why.
+    VideoReader auto_reader(InputSource::file(file));
+    EXPECT_EQ(auto_reader.decoder().backend(), Backend::Cpu);
+    EXPECT_NE(auto_reader.decoder().description().find("auto: "), std::string::npos)
+        << auto_reader.decoder().description();
+    return;
   }
+  EXPECT_EQ(refusal, "") << "NVDEC decoded a stream the caps refuse";
   EXPECT_EQ(nvdec->decoder().backend(), Backend::Nvdec);
   ReaderOptions cpu;
   cpu.decode.backend = Backend::Cpu;

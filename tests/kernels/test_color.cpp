@@ -317,6 +317,7 @@ TEST(ColorRealSamples, DecodedFramesMatchTheReference) {
   for (const char* name : {"bt601_limited_range.mp4", "bt601_full_range.mp4", "bt709_full_range.mp4", "bt2020_10bit.mp4"}) {
     ReaderOptions ro;
     ro.batch_frames = 4;
+    ro.decode.backend = Backend::Cpu;  // the CPU executor against the reference
     VideoReader reader(InputSource::file(test::sample(name).string()), ro);
     FrameBatch src = reader.make_batch();
     ASSERT_TRUE(reader.read(src)) << name;
@@ -510,6 +511,7 @@ TEST(ColorToYuv, MatchesTheForwardEquations) {
 TEST(ColorToYuv, RoundTripOnARealSample) {
   ReaderOptions ro;
   ro.batch_frames = 4;
+  ro.decode.backend = Backend::Cpu;  // the CPU executor's round trip
   VideoReader reader(InputSource::file(test::sample("nasa_13013.mp4").string()), ro);
   FrameBatch nv = reader.make_batch();
   ASSERT_TRUE(reader.read(nv));

@@ -25,8 +25,17 @@ inline std::optional<Error> error_of(const std::function<void()>& fn) {
   return std::nullopt;
 }
 
-/// FNV-1a over the meaningful bytes (no pitch padding) of host frame i.
-inline uint64_t frame_hash(const FrameBatch& b, int i) {
+/// FNV-1a over the meaningful bytes (no pitch padding) of frame i; a device frame (NVDEC,
+/// the GPU kernels) is copied to the host first.
+inline uint64_t frame_hash(const FrameBatch& device_or_host, int i) {
+  std::optional<FrameBatch> copy;
+  if (device_or_host.memory() == MemoryKind::Device) {
+    copy.emplace(device_or_host.layout(), 1, MemoryKind::Host);
+    copy->resize(1);
+    copy_frame(device_or_host, i, *copy, 0);
+    i = 0;
+  }
+  const FrameBatch& b = copy ? *copy : device_or_host;
   uint64_t h = 1469598103934665603ull;
   const FrameLayout& l = b.layout();
   for (int p = 0; p < l.plane_count; ++p)
@@ -35,6 +44,25 @@ inline uint64_t frame_hash(const FrameBatch& b, int i) {
       for (size_t x = 0; x < l.planes[p].row_bytes; ++x) h = (h ^ row[x]) * 1099511628211ull;
     }
   return h;
+}
+
+/// The meaningful bytes of frame i, plane after plane (no pitch padding); a device frame
+/// is copied to the host first.
+inline std::string frame_bytes(const FrameBatch& device_or_host, int i) {
+  std::optional<FrameBatch> copy;
+  if (device_or_host.memory() == MemoryKind::Device) {
+    copy.emplace(device_or_host.layout(), 1, MemoryKind::Host);
+    copy->resize(1);
+    copy_frame(device_or_host, i, *copy, 0);
+    i = 0;
+  }
+  const FrameBatch& b = copy ? *copy : device_or_host;
+  const FrameLayout& l = b.layout();
+  std::string out;
+  for (int p = 0; p < l.plane_count; ++p)
+    for (int y = 0; y < l.planes[p].rows; ++y)
+      out.append(reinterpret_cast<const char*>(b.plane(i, p) + y * l.planes[p].pitch), l.planes[p].row_bytes);
+  return out;
 }
 
 constexpr std::uint8_t kPoison = 0xCD;

@@ -57,6 +57,8 @@ float CudaEvent::elapsed_ms_since(const CudaEvent& start) const {
   return ms;
 }
 
+void use_device(int device) { CUFRAME_CHECK(cudaSetDevice(device)); }
+
 int cuda_device_count(std::string* why) noexcept {
   int n = 0;
   const cudaError_t e = cudaGetDeviceCount(&n);

@@ -24,6 +24,7 @@ void CudaEvent::wait_on(const CudaStream&) const { no_cuda(); }
 void CudaEvent::synchronize() const { no_cuda(); }
 bool CudaEvent::done() const { no_cuda(); }
 float CudaEvent::elapsed_ms_since(const CudaEvent&) const { no_cuda(); }
+void use_device(int) { no_cuda(); }
 int cuda_device_count(std::string* why) noexcept {
   if (why) *why = "CPU-only build";
   return 0;

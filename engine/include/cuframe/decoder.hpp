@@ -4,7 +4,7 @@
 // | backend | where frames land         | codecs                                     | state |
 // |---------|---------------------------|--------------------------------------------|-------|
 // | Cpu     | host memory (FrameBatch)  | everything libavcodec decodes              | done  |
-// | Nvdec   | device memory             | H.264, HEVC, VP8, VP9, AV1, MPEG-2/4 per the GPU's caps | written, not yet run on a GPU: Auto picks it only with CUFRAME_NVDEC_EXPERIMENTAL=1 |
+// | Nvdec   | device memory             | H.264, HEVC, VP8, VP9, AV1, MPEG-2/4 per the GPU's caps | done on the virtual GPU; not yet run on a real one |
 //
 // Output is the native format of the stream (see frame.hpp): NV12 for 8-bit 4:2:0, P016
 // for 10/12-bit 4:2:0, YUV444P / YUV444P16 for 4:4:4. Frames come in presentation order,
@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "cuframe/cuda_stream.hpp"
 #include "cuframe/demuxer.hpp"
 #include "cuframe/frame.hpp"
 
@@ -68,8 +69,11 @@ class Decoder {
   /// Damaged packets are an error (Errc::InvalidData naming the input).
   virtual void send(const Packet* packet) = 0;
   /// Appends decoded frames to `batch` until it is full or no frame is ready; returns how
-  /// many were added. `batch` must have layout() and the backend's memory kind.
-  virtual int receive(FrameBatch& batch) = 0;
+  /// many were added. `batch` must have layout() and the backend's memory kind. Device
+  /// batches (NVDEC) need `stream` (Note [Stream rule]): the copies are queued on it and
+  /// the frames are ready in stream order, without the host waiting; host batches are
+  /// complete on return.
+  virtual int receive(FrameBatch& batch, const CudaStream* stream = nullptr) = 0;
   /// True once the end of stream was sent and every frame was received.
   virtual bool finished() const noexcept = 0;
   /// Packets skipped because they failed to decode (only with conceal_errors).
@@ -105,8 +109,12 @@ class VideoReader {
   /// A batch of options.batch_frames frames in the decoder's layout and memory.
   FrameBatch make_batch() const;
   /// Replaces the batch's frames with the next ones; false when the video is over (the
-  /// batch is then empty).
+  /// batch is then empty). Device frames (NVDEC) are complete when it returns: the reader
+  /// waits for its own stream once per batch.
   bool read(FrameBatch& batch);
+  /// The same, with the copies of device frames queued on `stream` and no host wait: the
+  /// frames are ready in `stream`'s order (Note [Stream rule]). Host batches ignore it.
+  bool read(FrameBatch& batch, const CudaStream& stream);
   /// Frames delivered so far.
   int64_t frames_read() const noexcept;
 

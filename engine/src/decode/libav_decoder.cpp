@@ -118,7 +118,7 @@ class CpuDecoder final : public Decoder {
     }
   }
 
-  int receive(FrameBatch& batch) override {
+  int receive(FrameBatch& batch, const CudaStream* /*stream: host batches*/) override {
     if (batch.memory() == MemoryKind::Device)
       throw Error(Errc::InvalidArgument, name_, "the CPU decoder writes host batches");
     int added = 0;

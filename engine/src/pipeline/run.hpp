@@ -53,6 +53,11 @@ struct Run {
   bool cancelled() const { return options.cancel && options.cancel->load(); }
   // Once the encoder is open: the streams of the GPU path, when frames or encoder are on it.
   void make_streams();
+  // Makes the run's GPU current on the calling thread, when the run uses one: each
+  // pipeline thread calls it first (use_device, GPU review item 14).
+  void bind_thread() const {
+    if (frame_memory == MemoryKind::Device || ops_stream || encode_stream) use_device(options.decode.device);
+  }
   // One chunk's frames into the encoder and its packets into the muxer.
   void encode(Slot& s);
   void sample_memory();

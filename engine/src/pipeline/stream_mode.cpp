@@ -47,6 +47,7 @@ class StreamInput {
   Run& run_;
   std::optional<Demuxer> demux_;
   std::unique_ptr<Decoder> decoder_;
+  std::optional<CudaStream> stream_;  // NVDEC copies decoded frames on it
   Packet packet_;
   bool input_done_ = false;
 };
@@ -65,6 +66,7 @@ void StreamInput::open() {
   if (!decoder_->frame_ready())
     throw Error(Errc::InvalidData, run_.input.name(), "the video stream has no decodable frame");
   run_.frame_memory = decoder_->backend() == Backend::Nvdec ? MemoryKind::Device : MemoryKind::Host;
+  if (run_.frame_memory == MemoryKind::Device) stream_.emplace(dec.device);
   run_.stats.decoder = decoder_->description();
   run_.total = expected_frames(run_.input, demux_->video());
 }
@@ -85,13 +87,16 @@ void StreamInput::fill(FrameBatch& b) {
   b.resize(0);
   while (b.size() < b.capacity() && !run_.cancelled()) {
     if (decoder_->frame_ready()) {
-      decoder_->receive(b);
+      decoder_->receive(b, stream_ ? &*stream_ : nullptr);
       continue;
     }
     if (decoder_->finished()) break;
     feed();
     drain_audio();
   }
+  // NVDEC's copies into the chunk: one wait per chunk, on the decode thread, never inside
+  // a decoder callback (Note [NVDEC flow]).
+  if (stream_) stream_->synchronize();
   drain_audio();
 }
 
@@ -130,6 +135,7 @@ void allocate_slots(const Run& run, Ring& ring, const FrameLayout& decoded, int 
 
 void decode_stage(Run& run, StreamInput& in, Ring& ring, StageStats& st) {
   try {
+    run.bind_thread();
     int64_t next_chunk = 0;
     while (!ring.failure.failed()) {
       if (run.cancelled()) {
@@ -162,6 +168,7 @@ void decode_stage(Run& run, StreamInput& in, Ring& ring, StageStats& st) {
 
 void ops_stage(Run& run, Ring& ring, StageStats& st) {
   try {
+    run.bind_thread();
     for (;;) {
       std::optional<Slot*> s = ring.ops_q.pop();
       if (!s) break;
@@ -186,6 +193,7 @@ void ops_stage(Run& run, Ring& ring, StageStats& st) {
 // Encode (and mux); runs on the thread that joins the others.
 void encode_stage(Run& run, Ring& ring, StageStats& st) {
   try {
+    run.bind_thread();
     for (;;) {
       std::optional<Slot*> s = ring.enc_q.pop();
       if (!s) break;

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "cuframe/cuda_stream.hpp"
 #include "cuframe/device.hpp"
 #include "cuframe/error.hpp"
 #include "cuframe/log.hpp"
@@ -123,11 +124,13 @@ ResidentClip ResidentClip::load(const InputSource& input, const ResidentOptions&
     std::vector<std::exception_ptr> errors(static_cast<size_t>(segments));
     std::vector<std::thread> workers;
     ReaderOptions wo = ro;
+    wo.decode.backend = reader.decoder().backend();  // the clip's memory kind is the first reader's
     if (wo.decode.backend != Backend::Nvdec && wo.decode.threads == 0)
       wo.decode.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / segments);
     for (int s = 0; s < segments; ++s)
       workers.emplace_back([&, s] {
         try {
+          if (wo.decode.backend == Backend::Nvdec) use_device(wo.decode.device);
           VideoReader r(input, wo);
           decode_segment(r, starts[static_cast<size_t>(s)], starts[static_cast<size_t>(s) + 1]);
         } catch (...) {

@@ -39,6 +39,7 @@ struct VideoReader::Impl {
   std::optional<int64_t> skip_until_pts;
   int64_t skip_frames = 0;
   std::optional<FrameBatch> scratch;  // one frame, allocated at the first seek
+  std::optional<CudaStream> stream;   // read()'s own, for a decoder that writes device frames
 
   Impl(const InputSource& input, const ReaderOptions& o) : source(input), demux(input, o.demux), options(o) {
     if (options.batch_frames <= 0) throw Error(Errc::InvalidArgument, input.name(), "batch size must be at least 1");
@@ -46,7 +47,10 @@ struct VideoReader::Impl {
     decoder = open_decoder(demux, options.decode);
     // Decode up to the first frame so that the layout is the coded pictures' own.
     while (!decoder->frame_ready() && !decoder->finished()) feed();
+    if (decoder->backend() == Backend::Nvdec) stream.emplace(options.decode.device);
   }
+
+  bool read(FrameBatch& batch, const CudaStream* s);
 
   void build_index() {
     if (index.built) return;
@@ -138,15 +142,24 @@ FrameBatch VideoReader::make_batch() const {
 
 bool VideoReader::read(FrameBatch& batch) {
   Impl& m = *impl_;
+  const bool more = m.read(batch, m.stream ? &*m.stream : nullptr);
+  if (m.stream) m.stream->synchronize();  // device frames are complete on return (decoder.hpp)
+  return more;
+}
+
+bool VideoReader::read(FrameBatch& batch, const CudaStream& stream) { return impl_->read(batch, &stream); }
+
+bool VideoReader::Impl::read(FrameBatch& batch, const CudaStream* s) {
+  Impl& m = *this;
   batch.resize(0);
-  batch.color = info().video.color;
-  batch.time_base = info().video.time_base;
+  batch.color = demux.info().video.color;
+  batch.time_base = demux.info().video.time_base;
   // After a seek, frames before the target go through a one-frame scratch batch.
   while (m.skip_until_pts || m.skip_frames > 0) {
     if (!m.scratch || m.scratch->layout() != batch.layout())
       m.scratch.emplace(batch.layout(), 1, batch.memory(), batch.device());
     m.scratch->resize(0);
-    if (m.decoder->receive(*m.scratch) == 0) {
+    if (m.decoder->receive(*m.scratch, s) == 0) {
       if (m.decoder->finished()) {
         m.skip_until_pts.reset();
         m.skip_frames = 0;
@@ -163,13 +176,12 @@ bool VideoReader::read(FrameBatch& batch) {
     if (pts < *m.skip_until_pts) continue;
     // The target frame: keep it as the batch's first.
     m.skip_until_pts.reset();
-    const FrameLayout& l = batch.layout();
-    (void)l;
+    if (s) s->synchronize();  // copy_frame is synchronous and stream-less (the seek's edge)
     copy_frame(*m.scratch, 0, batch, 0);
     batch.resize(1);
   }
   while (batch.size() < batch.capacity()) {
-    if (m.decoder->receive(batch) > 0) continue;
+    if (m.decoder->receive(batch, s) > 0) continue;
     // No frame ready: feed the decoder, or stop when it is drained.
     if (m.decoder->finished()) break;
     m.feed();

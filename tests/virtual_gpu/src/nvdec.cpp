@@ -147,7 +147,7 @@ const char* codec_name(cudaVideoCodec c) {
 // ------------------------------------------------------------------ objects
 
 struct Picture {
-  AVFrame* frame = nullptr;  // libavcodec's output (cropped to the display area)
+  AVFrame* frame = nullptr;  // libavcodec's output (cropped to the display area; H.264: uncropped)
   std::int64_t serial = -1;
   CUvideotimestamp timestamp = 0;
   bool damaged = false, concealed = false;
@@ -167,6 +167,13 @@ struct Parser {
   std::set<int> undisplayed;                       // surfaces whose picture waits for display
   std::deque<int> display_queue;                   // surfaces, in output order
   int next_surface = 0;
+  std::vector<unsigned char> headers;              // a header-only packet, until the next picture
+  // H.264: the SPS's picture size and frame cropping in luma samples (display area), as
+  // the real parser reports them; libavcodec decodes these uncropped.
+  struct Crop {
+    bool known = false;
+    int width = 0, height = 0, left = 0, right = 0, top = 0, bottom = 0;
+  } crop;
   bool sequence_sent = false, stopped = false, late = false;
   CUVIDEOFORMAT format{};
   CUvideotimestamp next_ts = 0;
@@ -245,6 +252,103 @@ CUresult check_target(const char* call, unsigned tw, unsigned th, const CUVIDDEC
 }
 
 // ------------------------------------------------------------------ bitstream scans
+
+// Reads an H.264 SPS (NAL payload after the header byte) far enough for the picture size
+// and frame cropping (ITU-T H.264 7.3.2.1.1).
+class BitReader {
+ public:
+  BitReader(const unsigned char* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {  // drop emulation prevention bytes
+      if (i >= 2 && p[i] == 3 && p[i - 1] == 0 && p[i - 2] == 0) continue;
+      bytes_.push_back(p[i]);
+    }
+  }
+  unsigned bit() {
+    if (pos_ >= bytes_.size() * 8) {
+      over_ = true;
+      return 0;
+    }
+    const unsigned b = (bytes_[pos_ / 8] >> (7 - pos_ % 8)) & 1u;
+    ++pos_;
+    return b;
+  }
+  unsigned bits(int n) {
+    unsigned v = 0;
+    while (n-- > 0) v = (v << 1) | bit();
+    return v;
+  }
+  unsigned ue() {
+    int zeros = 0;
+    while (!bit() && !over_ && zeros < 32) ++zeros;
+    return ((1u << zeros) - 1) + bits(zeros);
+  }
+  int se() {
+    const unsigned k = ue();
+    return k & 1 ? static_cast<int>((k + 1) / 2) : -static_cast<int>(k / 2);
+  }
+  bool over() const { return over_; }
+
+ private:
+  std::vector<unsigned char> bytes_;
+  std::size_t pos_ = 0;
+  bool over_ = false;
+};
+
+Parser::Crop parse_h264_sps_crop(const unsigned char* p, std::size_t n) {
+  BitReader r(p, n);
+  Parser::Crop c;
+  const unsigned profile = r.bits(8);
+  r.bits(16);  // constraint flags, level
+  r.ue();      // seq_parameter_set_id
+  unsigned chroma = 1;
+  if (profile == 100 || profile == 110 || profile == 122 || profile == 244 || profile == 44 || profile == 83 ||
+      profile == 86 || profile == 118 || profile == 128 || profile == 138 || profile == 139 || profile == 134 ||
+      profile == 135) {
+    chroma = r.ue();
+    if (chroma == 3) r.bit();  // separate_colour_plane_flag
+    r.ue();
+    r.ue();      // bit depths
+    r.bit();     // qpprime_y_zero_transform_bypass_flag
+    if (r.bit()) // seq_scaling_matrix_present_flag
+      for (int i = 0; i < (chroma != 3 ? 8 : 12); ++i)
+        if (r.bit()) {
+          int last = 8, next = 8;
+          for (int j = 0; j < (i < 6 ? 16 : 64); ++j) {
+            if (next != 0) next = (last + r.se() + 256) % 256;
+            last = next == 0 ? last : next;
+          }
+        }
+  }
+  r.ue();  // log2_max_frame_num_minus4
+  const unsigned poc = r.ue();
+  if (poc == 0) {
+    r.ue();
+  } else if (poc == 1) {
+    r.bit();
+    r.se();
+    r.se();
+    const unsigned cycle = r.ue();
+    for (unsigned i = 0; i < cycle && !r.over(); ++i) r.se();
+  }
+  r.ue();   // max_num_ref_frames
+  r.bit();  // gaps_in_frame_num_value_allowed_flag
+  const unsigned w_mbs = r.ue() + 1, h_units = r.ue() + 1;
+  const unsigned frame_mbs_only = r.bit();
+  if (!frame_mbs_only) r.bit();
+  r.bit();  // direct_8x8_inference_flag
+  c.width = static_cast<int>(w_mbs * 16);
+  c.height = static_cast<int>(h_units * 16 * (2 - frame_mbs_only));
+  if (r.bit()) {
+    const int ux = chroma == 1 || chroma == 2 ? 2 : 1;
+    const int uy = (chroma == 1 ? 2 : 1) * static_cast<int>(2 - frame_mbs_only);
+    c.left = static_cast<int>(r.ue()) * ux;
+    c.right = static_cast<int>(r.ue()) * ux;
+    c.top = static_cast<int>(r.ue()) * uy;
+    c.bottom = static_cast<int>(r.ue()) * uy;
+  }
+  c.known = !r.over();
+  return c;
+}
 
 // What a packet holds: a picture, a sequence header.
 struct Scan {
@@ -350,12 +454,26 @@ CUVIDEOFORMAT describe(const Parser& ps) {
   f.bit_depth_chroma_minus8 = f.bit_depth_luma_minus8;
   f.min_num_decode_surfaces = static_cast<unsigned char>(min_surfaces(ps));
   const int cw = c->coded_width > 0 ? c->coded_width : c->width, ch = c->coded_height > 0 ? c->coded_height : c->height;
-  f.coded_width = static_cast<unsigned>(std::max(cw, c->width));
-  f.coded_height = static_cast<unsigned>(std::max(ch, c->height));
+  // The parser reports the coded size in the codec's block units (macroblocks; 8 for
+  // HEVC's minimum coding block, VP9 and AV1), as NVIDIA's does.
+  const unsigned unit = ps.params.CodecType == cudaVideoCodec_HEVC || ps.params.CodecType == cudaVideoCodec_VP9 ||
+                                ps.params.CodecType == cudaVideoCodec_AV1
+                            ? 8u
+                            : 16u;
+  f.coded_width = static_cast<unsigned>(align(static_cast<std::size_t>(std::max(cw, c->width)), unit));
+  f.coded_height = static_cast<unsigned>(align(static_cast<std::size_t>(std::max(ch, c->height)), unit));
   f.display_area.left = 0;
   f.display_area.top = 0;
   f.display_area.right = c->width;
   f.display_area.bottom = c->height;
+  if (ps.crop.known) {  // H.264: the SPS's size and cropping, over uncropped pictures
+    f.coded_width = static_cast<unsigned>(ps.crop.width);
+    f.coded_height = static_cast<unsigned>(ps.crop.height);
+    f.display_area.left = ps.crop.left;
+    f.display_area.top = ps.crop.top;
+    f.display_area.right = ps.crop.width - ps.crop.right;
+    f.display_area.bottom = ps.crop.height - ps.crop.bottom;
+  }
   f.chroma_format = !d ? cudaVideoChromaFormat_420
                        : (d->nb_components == 1 ? cudaVideoChromaFormat_Monochrome
                                                  : (d->log2_chroma_w == 0 && d->log2_chroma_h == 0
@@ -817,6 +935,9 @@ CFVG_NVDEC cuvidCreateVideoParser(CUvideoparser* obj, CUVIDPARSERPARAMS* p) {
   // H.264 stream's depth low and drop the pictures that come too late; in strict mode it
   // does what the parser does.
   if (p->CodecType == cudaVideoCodec_H264) ps->ctx->strict_std_compliance = FF_COMPLIANCE_STRICT;
+  // H.264 pictures stay uncropped: the map writes the display area the application chose
+  // out of the whole coded picture, as the hardware does.
+  if (p->CodecType == cudaVideoCodec_H264) ps->ctx->apply_cropping = 0;
   if (avcodec_open2(ps->ctx, codec, nullptr) < 0) return refuse(kNotSupported, "cuvidCreateVideoParser: cannot open the decoder");
   const char* display = std::getenv("CUFRAME_VIRTUAL_NVDEC_DISPLAY");
   ps->late = display && std::string(display) == "late";
@@ -833,14 +954,36 @@ CFVG_NVDEC cuvidParseVideoData(CUvideoparser obj, CUVIDSOURCEDATAPACKET* pk) {
   hold.unlock();  // callbacks call back into NVDEC
   const bool eos = pk->flags & CUVID_PKT_ENDOFSTREAM;
   if (pk->payload && pk->payload_size > 0) {
-    const Scan s = scan(ps->params.CodecType, pk->payload, pk->payload_size);
-    av_packet_unref(ps->pkt);
-    if (av_new_packet(ps->pkt, static_cast<int>(pk->payload_size)) < 0) return kOutOfMemory;
-    std::memcpy(ps->pkt->data, pk->payload, pk->payload_size);
-    ps->pkt->pts = s.picture ? ps->serial : AV_NOPTS_VALUE;
-    const int ret = avcodec_send_packet(ps->ctx, ps->pkt);
-    if (ret == 0 && s.picture && ps->ctx->width > 0) {
-      if (CUresult r = submit_picture(*ps, *pk, s.sequence)) return r;
+    Scan s = scan(ps->params.CodecType, pk->payload, pk->payload_size);
+    if (ps->params.CodecType == cudaVideoCodec_H264 && s.sequence) {
+      const unsigned char* b = pk->payload;
+      const std::size_t n = pk->payload_size;
+      for (std::size_t i = 0; i + 4 < n; ++i)
+        if (b[i] == 0 && b[i + 1] == 0 && b[i + 2] == 1 && (b[i + 3] & 0x1F) == 7) {
+          std::size_t end = i + 4;
+          while (end + 2 < n && !(b[end] == 0 && b[end + 1] == 0 && (b[end + 2] == 1 || b[end + 2] == 0))) ++end;
+          if (end + 2 >= n) end = n;
+          ps->crop = parse_h264_sps_crop(b + i + 4, end - (i + 4));
+        }
+    }
+    // A packet of headers alone (parameter sets, a VOL, a sequence header) is kept and
+    // goes to libavcodec with the next picture, as the parser keeps the stream's state
+    // (libavcodec's MPEG-4 decoder refuses a lone VOL).
+    if (s.sequence && !s.picture) {
+      ps->headers.insert(ps->headers.end(), pk->payload, pk->payload + pk->payload_size);
+    } else {
+      const std::size_t n = ps->headers.size() + pk->payload_size;
+      av_packet_unref(ps->pkt);
+      if (av_new_packet(ps->pkt, static_cast<int>(n)) < 0) return kOutOfMemory;
+      if (!ps->headers.empty()) std::memcpy(ps->pkt->data, ps->headers.data(), ps->headers.size());
+      std::memcpy(ps->pkt->data + ps->headers.size(), pk->payload, pk->payload_size);
+      if (!ps->headers.empty()) s.sequence = true;
+      ps->headers.clear();
+      ps->pkt->pts = s.picture ? ps->serial : AV_NOPTS_VALUE;
+      const int ret = avcodec_send_packet(ps->ctx, ps->pkt);
+      if (ret == 0 && s.picture && ps->ctx->width > 0) {
+        if (CUresult r = submit_picture(*ps, *pk, s.sequence)) return r;
+      }
     }
     // A packet libavcodec rejects gives no picture.
     drain(*ps, false);

@@ -12,8 +12,8 @@
 //     (each header says where a call must wait, e.g. a CPU encoder fed device frames);
 //   - a raw stream is never taken as void*: CudaStream::get() is for code that calls the
 //     CUDA runtime itself.
-// Decoder::receive gets its stream by the same rule in the GPU-readiness change; until
-// then NVDEC keeps a stream of its own.
+// Decoder::receive and VideoReader::read take the stream by the same rule (NVDEC copies
+// its frames on the caller's stream).
 //
 // Streams are created non-blocking in the device's primary context, which NVDEC, NVENC
 // and the kernels share. In a CPU-only build, or without a usable GPU, construction throws
@@ -117,6 +117,12 @@ class CudaEvent {
   detail::UniqueCudaHandle<&detail::destroy_cuda_event> event_;
   int device_ = 0;
 };
+
+/// Makes `device` current on the calling thread (cudaSetDevice). Every engine thread that
+/// launches, allocates or records on a GPU calls it before its first CUDA call, so a
+/// run on `cuda:1` never launches on device 1's streams with device 0 current. Throws
+/// cuframe::Error (and always in a CPU-only build).
+void use_device(int device);
 
 /// GPUs the CUDA runtime sees (0 without a driver or in a CPU-only build); `why` gets the
 /// runtime's reason when there are none.
