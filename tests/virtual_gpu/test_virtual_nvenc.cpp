@@ -12,11 +12,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <memory>
 #include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -132,8 +135,13 @@ std::string long_clip() {
   return out;
 }
 
-// A transcode with NVDEC, GPU ops and NVENC; returns the trace file.
-std::string gpu_transcode(const std::string& in, const std::vector<std::string>& mode) {
+struct Transcoded {
+  std::string trace;   // the virtual NVENC's trace of the run
+  std::string output;  // the file written
+};
+
+// A transcode with NVDEC, GPU ops and NVENC.
+Transcoded gpu_transcode(const std::string& in, const std::vector<std::string>& mode) {
   const std::string dir = test::temp_dir().string();
   const std::string trace = dir + "/trace.jsonl";
   std::vector<std::string> argv = {test::cli_path(), "transcode", in, dir + "/out.mp4", "--device", "cuda", "--ops",
@@ -146,7 +154,7 @@ std::string gpu_transcode(const std::string& in, const std::vector<std::string>&
   const test::ProcessResult r = test::run_process(argv, o);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("encoder NVENC"), std::string::npos) << r.err;
-  return trace;
+  return {trace, dir + "/out.mp4"};
 }
 
 // GPU review item 19: the stream pipeline cycles through ring x chunk = 3 x 32 = 96 frame
@@ -154,7 +162,7 @@ std::string gpu_transcode(const std::string& in, const std::vector<std::string>&
 TEST(VirtualNvenc, StreamTranscodeRegistersEachRingBufferOnce) {
   CUFRAME_NVENC_TEST();
   const std::string clip = long_clip();
-  const Registrations r = registrations(gpu_transcode(clip, {"--mode", "stream", "--chunk", "32"}));
+  const Registrations r = registrations(gpu_transcode(clip, {"--mode", "stream", "--chunk", "32"}).trace);
   std::printf("stream mode: %d pictures, %d registrations of %d buffers, %d unregistered while encoding\n", r.pictures,
               r.registered, r.distinct, r.unregistered_early);
   ASSERT_EQ(r.pictures, 325);
@@ -168,13 +176,18 @@ TEST(VirtualNvenc, StreamTranscodeRegistersEachRingBufferOnce) {
 TEST(VirtualNvenc, ResidentTranscodeCopiesIntoAFewRegisteredBuffers) {
   CUFRAME_NVENC_TEST();
   const std::string clip = long_clip();
-  const Registrations r = registrations(gpu_transcode(clip, {"--mode", "resident"}));
+  const Transcoded resident = gpu_transcode(clip, {"--mode", "resident"});
+  const Registrations r = registrations(resident.trace);
   std::printf("resident mode: %d pictures, %d registrations of %d buffers, %d unregistered while encoding\n",
               r.pictures, r.registered, r.distinct, r.unregistered_early);
   ASSERT_EQ(r.pictures, 325);
   EXPECT_LE(r.registered, kInFlight) << "the pictures in flight, not the frames of the clip";
   EXPECT_EQ(r.registered, r.distinct);
   EXPECT_EQ(r.unregistered_early, 0);
+  // The copies carry the frames: the same file as stream mode, which encodes them in place.
+  const Transcoded stream = gpu_transcode(clip, {"--mode", "stream"});
+  EXPECT_TRUE(test::read_file(resident.output) == test::read_file(stream.output))
+      << "resident and stream mode must write the same bytes";
 }
 
 // Sends `frames` grey 176x144 frames to an NVENC session in one batch; what send() threw.
@@ -195,6 +208,57 @@ std::string send_frames(Encoder& enc, int frames) {
   }
   stream.synchronize();
   return error;
+}
+
+// Encodes `rounds` x `buffers` batches of 4 frames, cycling through `buffers` device
+// batches of different grey levels; returns the packets' bytes.
+std::string encode_cycling(const EncodeOptions& options, int buffers, int rounds) {
+  const CudaStream stream(0);
+  const FrameLayout layout = make_layout(PixelFormat::NV12, 176, 144);
+  std::vector<FrameBatch> batches;
+  for (int b = 0; b < buffers; ++b) {
+    batches.emplace_back(layout, 4, MemoryKind::Device, 0);
+    batches.back().resize(4);
+    for (int i = 0; i < 4; ++i)
+      stream.fill_async(batches.back().plane(i, 0), 16 + 13 * (4 * b + i), layout.frame_stride);
+  }
+  std::unique_ptr<Encoder> enc = open_encoder(qcif_params(), options);
+  std::string bytes;
+  Packet packet;
+  int64_t pts = 0;
+  for (int r = 0; r < rounds; ++r)
+    for (FrameBatch& b : batches) {
+      for (int i = 0; i < 4; ++i) b.info(i).pts = pts++;
+      enc->send(b, &stream);
+      while (enc->receive(packet)) bytes.append(reinterpret_cast<const char*>(packet.data().data()), packet.data().size());
+    }
+  enc->flush();
+  while (enc->receive(packet)) bytes.append(reinterpret_cast<const char*>(packet.data().data()), packet.data().size());
+  stream.synchronize();
+  return bytes;
+}
+
+// EncodeOptions::input_buffers below what the caller cycles through: the first that many
+// buffers are registered, the frames of the others copied into the pool, and the stream is
+// the same as with every buffer registered.
+TEST(VirtualNvenc, BuffersBeyondTheHintAreCopiedNotRegistered) {
+  CUFRAME_NVENC_TEST();
+  const std::string trace = (test::temp_dir() / "trace.jsonl").string();
+  setenv("CUFRAME_VIRTUAL_TRACE", trace.c_str(), 1);
+  EncodeOptions hinted = nvenc_h264();
+  hinted.input_buffers = 2;  // the planted mismatch: 4 batches x 4 frames = 16 buffers
+  const std::string copied = encode_cycling(hinted, 4, 3);
+  unsetenv("CUFRAME_VIRTUAL_TRACE");
+  const Registrations r = registrations(trace);
+  std::printf("input_buffers 2: %d pictures, %d registrations, %d unregistered while encoding\n", r.pictures,
+              r.registered, r.unregistered_early);
+  EXPECT_EQ(r.pictures, 48);
+  EXPECT_LE(r.registered, 2 + kInFlight);
+  EXPECT_EQ(r.registered, r.distinct);
+  EXPECT_EQ(r.unregistered_early, 0);
+  EncodeOptions all = nvenc_h264();
+  all.input_buffers = 16;
+  EXPECT_TRUE(copied == encode_cycling(all, 4, 3)) << "the copies must encode as the frames in place";
 }
 
 // Locks that failed other than the planted one: locking an output that holds no picture

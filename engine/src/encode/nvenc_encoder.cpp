@@ -9,20 +9,39 @@
 //
 // Note [NVENC flow]: one session per Encoder, on the device's primary context (shared
 // with the CUDA runtime, NVDEC and the kernels). Synchronous mode (enableEncodeAsync 0)
-// with picture-type decision in the driver (enablePTD 1):
-//   send():  each frame's device pointer is registered once (cache keyed by pointer and
-//            pitch, at most kMaxRegistrations, evicting only unmapped entries), mapped,
-//            and submitted with the next bitstream buffer of a ring created once. The
-//            caller's stream is the session's IO stream (nvEncSetIOCudaStreams), so NVENC
-//            reads the frame after the work queued before it and the default stream is
-//            never used. NV_ENC_ERR_NEED_MORE_INPUT (a B-frame waiting for its backward
-//            reference, or look-ahead filling) keeps the picture pending; NV_ENC_SUCCESS
-//            makes every pending picture's bitstream ready, and they are locked in
-//            submission order — which is decode order — copied into Packets, unlocked,
-//            and their inputs unmapped (what libavcodec/nvenc.c does).
+// with picture-type decision in the driver (enablePTD 1).
+//   Inputs (nvenc_inputs.cpp): a registration costs a driver call at each end, so each
+//   buffer is registered once and kept for the session, never evicted. The caller says
+//   how many distinct buffers its frames come from (EncodeOptions::input_buffers; the
+//   stream pipeline's ring x chunk slots, 96 by default): the first that many (at most
+//   kMaxRegistrations; kDefaultRegistrations when unknown) are registered as they come,
+//   keyed by pointer and pitch, and NVENC reads them where they are. A frame from any
+//   other address (resident mode: every frame of the clip has its own) is copied on the
+//   send() stream into a pool of the session's own buffers, allocated and registered all
+//   at once at the first such frame, one for each picture the session can hold (its
+//   bitstream buffers): no allocation, registration or unregistration per frame. A pool
+//   buffer is reused once its picture's output was locked (then NVENC has read it). With
+//   look-ahead every frame goes to the pool: "input frames must remain available to the
+//   encoder until encode completion" (nvEncodeAPI.h, enableLookahead), while the caller
+//   may overwrite its buffer after send().
+//   send(): the input is mapped (once for all the pictures in flight that use it) and
+//   submitted with the next bitstream buffer of a ring created once. The caller's stream
+//   is the session's IO stream (nvEncSetIOCudaStreams), so NVENC reads the frame, or the
+//   pool copy, after the work queued before it, and the default stream is never used.
+//   NV_ENC_ERR_NEED_MORE_INPUT (a B-frame waiting for its backward reference, or
+//   look-ahead filling) keeps the picture pending; NV_ENC_SUCCESS makes every pending
+//   picture's output ready ("After receiving NV_ENC_SUCCESS status the client can call
+//   NvEncLockBitstream() API on the output buffers in the same order in which it has
+//   called NvEncEncodePicture()", nvEncodeAPI.h, NV_ENC_ERR_NEED_MORE_INPUT), and they
+//   are locked in submission order — which is decode order — copied into Packets,
+//   unlocked, and their inputs released (what libavcodec/nvenc.c does). Any other status
+//   submitted nothing: the picture is not pending. A picture leaves pending_ only once
+//   its output was locked, so after a failed lock the EOS drain of the destructor locks
+//   exactly the outputs that still hold their pictures, never one twice (on a GPU, a
+//   lock of an output that holds no picture need not return).
 //   Frames NVENC holds back for reordering are copied into its own buffers during
-//   nvEncEncodePicture (nvEncodeAPI.h, "Synchronous Encoding"), so a batch may be reused
-//   by work queued on the same stream once send() returns.
+//   nvEncEncodePicture (nvEncodeAPI.h, "Synchronous Encoding"), so without look-ahead a
+//   batch may be reused by work queued on the same stream once send() returns.
 //   flush(): an EOS picture (NV_ENC_PIC_FLAG_EOS) drains what is pending.
 #include <algorithm>
 #include <cstdint>
@@ -41,6 +60,7 @@
 #include "cuframe/error.hpp"
 #include "encode/backends.hpp"
 #include "encode/nvenc_api.hpp"
+#include "encode/nvenc_inputs.hpp"
 #include "encode/nvenc_plan.hpp"
 #include "encode/nvenc_probe.hpp"
 #include "nv/api.hpp"
@@ -54,7 +74,11 @@ namespace {
 
 using CodecCaps = NvencCodecCaps;
 
-constexpr std::size_t kMaxRegistrations = 64;  // what libavcodec/nvenc.c allows too
+// The caller's buffers registered at most (Note [NVENC flow]): with EncodeOptions::
+// input_buffers unknown, what libavcodec/nvenc.c allows; when known, a bound on the
+// driver resources one session holds.
+constexpr int kDefaultRegistrations = 64;
+constexpr int kMaxRegistrations = 256;
 
 GUID preset_guid(const std::string& preset) {
   switch (preset[1]) {
@@ -119,6 +143,7 @@ class NvencEncoder final : public Encoder {
     if (st != NV_ENC_SUCCESS) throw_status(st, nullptr, "nvEncOpenEncodeSessionEx", __FILE__, __LINE__);
     initialize(caps);
     create_bitstreams();
+    inputs_.emplace(session_.get(), ctx_->get(), input_settings());
     read_extradata();
     description_ = "NVENC " + plan_.codec + " on GPU " + std::to_string(options.device) + " (" + to_string(plan_) + ")";
   }
@@ -137,7 +162,7 @@ class NvencEncoder final : public Encoder {
       }
     }
     pending_.clear();
-    registrations_.clear();  // unmaps, then unregisters
+    inputs_.reset();  // unmaps, then unregisters
     bitstreams_.clear();
     session_.reset();
   }
@@ -192,17 +217,8 @@ class NvencEncoder final : public Encoder {
   }
 
  private:
-  struct Registration {
-    CUdeviceptr ptr = 0;
-    std::size_t pitch = 0;
-    RegisteredResource registered;
-    MappedResource mapped;  // declared after `registered`: unmapped before unregistering
-    NV_ENC_BUFFER_FORMAT mapped_format = NV_ENC_BUFFER_FORMAT_UNDEFINED;
-    int map_count = 0;  // pictures in flight that use this mapping
-    uint64_t last_use = 0;
-  };
   struct Pending {
-    Registration* input;
+    Input* input;
     void* bitstream;
   };
 
@@ -391,103 +407,83 @@ class NvencEncoder final : public Encoder {
     stream_set_ = true;
   }
 
-  Registration& acquire(CUdeviceptr ptr, std::size_t pitch) {
-    void* enc = session_.get();
-    Registration* reg = nullptr;
-    for (auto& r : registrations_)
-      if (r->ptr == ptr && r->pitch == pitch) reg = r.get();
-    if (!reg) {
-      if (registrations_.size() >= kMaxRegistrations) {
-        auto victim = registrations_.end();
-        for (auto it = registrations_.begin(); it != registrations_.end(); ++it)
-          if ((*it)->map_count == 0 && (victim == registrations_.end() || (*it)->last_use < (*victim)->last_use))
-            victim = it;
-        if (victim == registrations_.end())
-          throw Error(Errc::LimitExceeded, subject_,
-                      "more than " + std::to_string(kMaxRegistrations) + " frame buffers in flight in NVENC");
-        registrations_.erase(victim);
-      }
-      NV_ENC_REGISTER_RESOURCE rr{};
-      rr.version = NV_ENC_REGISTER_RESOURCE_VER;
-      rr.resourceType = NV_ENC_INPUT_RESOURCE_TYPE_CUDADEVICEPTR;
-      rr.width = static_cast<uint32_t>(params_.width);
-      rr.height = static_cast<uint32_t>(params_.height);
-      rr.pitch = static_cast<uint32_t>(pitch);
-      rr.resourceToRegister = reinterpret_cast<void*>(ptr);
-      rr.bufferFormat = buffer_format_;
-      rr.bufferUsage = NV_ENC_INPUT_IMAGE;
-      CUFRAME_NVENC_CHECK(enc, fns().nvEncRegisterResource(enc, &rr));
-      auto r = std::make_unique<Registration>();
-      r->ptr = ptr;
-      r->pitch = pitch;
-      r->registered = RegisteredResource(enc, ctx_->get(), rr.registeredResource);
-      reg = r.get();
-      registrations_.push_back(std::move(r));
+  // Note [NVENC flow]: which inputs are registered, and the pool for the others.
+  InputSettings input_settings() const {
+    InputSettings in;
+    in.layout = make_layout(params_.format, params_.width, params_.height, params_.bit_depth);
+    in.format = buffer_format_;
+    in.device = options_.device;
+    if (lookahead_depth_ > 0) {
+      in.registered_limit = 0;  // look-ahead reads frames until their encode completes
+    } else if (options_.input_buffers < 0) {
+      in.registered_limit = kDefaultRegistrations;
+    } else {
+      in.registered_limit = std::min(options_.input_buffers, kMaxRegistrations);
     }
-    reg->last_use = ++use_clock_;
-    if (reg->map_count == 0) {
-      NV_ENC_MAP_INPUT_RESOURCE map{};
-      map.version = NV_ENC_MAP_INPUT_RESOURCE_VER;
-      map.registeredResource = reg->registered.get();
-      CUFRAME_NVENC_CHECK(enc, fns().nvEncMapInputResource(enc, &map));
-      reg->mapped = MappedResource(enc, ctx_->get(), map.mappedResource);
-      reg->mapped_format = map.mappedBufferFmt;
-    }
-    ++reg->map_count;
-    return *reg;
-  }
-
-  static void release(Registration& r) noexcept {
-    if (--r.map_count == 0) r.mapped.reset();
+    in.pool_size = static_cast<int>(bitstreams_.size());  // a picture in flight holds a bitstream
+    in.subject = subject_;
+    return in;
   }
 
   void encode_one(CUdeviceptr ptr, std::size_t pitch, const FrameInfo& info) {
     if (pending_.size() >= bitstreams_.size())
       throw Error(Errc::Internal, subject_, "NVENC holds more pictures than bitstream buffers");
-    Registration& input = acquire(ptr, pitch);
+    Input& input = inputs_->acquire(ptr, pitch, io_stream_);
     void* out = bitstreams_[next_bitstream_].get();
-    next_bitstream_ = (next_bitstream_ + 1) % bitstreams_.size();
     pending_.push_back({&input, out});
-    input_pts_.push(info.pts);
-    durations_.emplace(info.pts, info.duration);
 
     NV_ENC_PIC_PARAMS pic{};
     pic.version = NV_ENC_PIC_PARAMS_VER;
     pic.inputWidth = static_cast<uint32_t>(params_.width);
     pic.inputHeight = static_cast<uint32_t>(params_.height);
-    pic.inputPitch = static_cast<uint32_t>(pitch);
+    pic.inputPitch = static_cast<uint32_t>(input.pitch);
     pic.inputBuffer = input.mapped.get();
     pic.outputBitstream = out;
     pic.bufferFmt = input.mapped_format;
     pic.pictureStruct = NV_ENC_PIC_STRUCT_FRAME;
     pic.inputTimeStamp = static_cast<uint64_t>(info.pts);
     pic.inputDuration = static_cast<uint64_t>(info.duration);
-    pic.frameIdx = static_cast<uint32_t>(frames_sent_++);
+    pic.frameIdx = static_cast<uint32_t>(frames_sent_);
     const NVENCSTATUS st = fns().nvEncEncodePicture(session_.get(), &pic);
+    if (st != NV_ENC_SUCCESS && st != NV_ENC_ERR_NEED_MORE_INPUT) {
+      // Nothing was submitted: nothing of it stays pending (a drain would lock an output
+      // that holds no picture).
+      pending_.pop_back();
+      Inputs::release(input);
+      throw_status(st, session_.get(), "nvEncEncodePicture", __FILE__, __LINE__);
+    }
+    ++frames_sent_;
+    next_bitstream_ = (next_bitstream_ + 1) % bitstreams_.size();
+    input_pts_.push(info.pts);
+    durations_.emplace(info.pts, info.duration);
     if (st == NV_ENC_ERR_NEED_MORE_INPUT) return;  // held for reordering (Note [NVENC flow])
-    if (st != NV_ENC_SUCCESS) throw_status(st, session_.get(), "nvEncEncodePicture", __FILE__, __LINE__);
     drain(/*keep=*/true);
   }
 
-  // Locks every pending bitstream in submission order (= decode order), then unmaps the
-  // inputs. keep=false drops the packets (destructor).
+  // Locks every pending bitstream in submission order (= decode order), each one then
+  // unlocked, its input released and it leaves pending_ — so that a lock that fails
+  // leaves pending exactly the pictures whose outputs were not read (Note [NVENC flow]).
+  // keep=false drops the packets (destructor).
   void drain(bool keep) {
     void* enc = session_.get();
-    for (const Pending& p : pending_) {
+    while (!pending_.empty()) {
+      const Pending p = pending_.front();
       NV_ENC_LOCK_BITSTREAM lock{};
       lock.version = NV_ENC_LOCK_BITSTREAM_VER;
       lock.outputBitstream = p.bitstream;
       lock.doNotWait = 0;
       CUFRAME_NVENC_CHECK(enc, fns().nvEncLockBitstream(enc, &lock));
-      struct Unlock {
+      pending_.pop_front();
+      struct Done {
         void* session;
-        void* buffer;
-        ~Unlock() { fns().nvEncUnlockBitstream(session, buffer); }
-      } unlock{enc, p.bitstream};
+        Pending p;
+        ~Done() {
+          fns().nvEncUnlockBitstream(session, p.bitstream);
+          Inputs::release(*p.input);
+        }
+      } done{enc, p};
       if (keep) emit(lock);
     }
-    for (const Pending& p : pending_) release(*p.input);
-    pending_.clear();
   }
 
   void emit(const NV_ENC_LOCK_BITSTREAM& lock) {
@@ -530,12 +526,12 @@ class NvencEncoder final : public Encoder {
   std::string description_;
   std::vector<std::uint8_t> extradata_;
 
-  // Destroyed in reverse order: registrations and buffers before the session, the
-  // session before the context.
+  // Destroyed in reverse order: the inputs (registrations, pool) and bitstream buffers
+  // before the session, the session before the context.
   std::optional<PrimaryContext> ctx_;
   Session session_;
   std::vector<BitstreamBuffer> bitstreams_;
-  std::vector<std::unique_ptr<Registration>> registrations_;
+  std::optional<Inputs> inputs_;
 
   NV_ENC_CONFIG config_{};
   NV_ENC_BUFFER_FORMAT buffer_format_ = NV_ENC_BUFFER_FORMAT_NV12;
@@ -545,7 +541,6 @@ class NvencEncoder final : public Encoder {
   int lookahead_depth_ = 0;
   int64_t frame_ticks_ = 1;
   std::size_t next_bitstream_ = 0;
-  uint64_t use_clock_ = 0;
   uint64_t frames_sent_ = 0;
   std::deque<Pending> pending_;
   std::priority_queue<int64_t, std::vector<int64_t>, std::greater<>> input_pts_;  // Note [NVENC timestamps]
