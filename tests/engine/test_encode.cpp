@@ -236,6 +236,7 @@ TEST(EncoderErrors, ParametersAreCheckedFirst) {
       {[](EncodeParams&, EncodeOptions& o) { o.b_frames = 99; }, "b-frames"},
       {[](EncodeParams& p, EncodeOptions& o) { o.codec = Codec::AV1; p.width = 32; p.height = 32; }, "64x64"},
       {[](EncodeParams& p, EncodeOptions&) { p.time_base = {0, 1}; }, "time base"},
+      {[](EncodeParams&, EncodeOptions& o) { o.input_buffers = -2; }, "input buffers -2"},
   };
   for (const Case& c : cases) {
     EncodeParams p = good;

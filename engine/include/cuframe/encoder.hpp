@@ -13,8 +13,10 @@
 // ffmpeg defaults), NVENC preset p4 with constant quality (cq 23 for H.264, 28 for HEVC).
 //
 // Input frames: nv12 (8-bit) or p016 (10-bit, MSB-aligned) batches. NVENC reads device
-// batches (registered once per allocation, not per frame); libavcodec reads host
-// batches. Timestamps (FrameInfo::pts in the params' time base) go through unchanged.
+// batches: each buffer the caller reuses is registered with it once (up to
+// EncodeOptions::input_buffers), other frames are copied into the encoder's own buffers;
+// libavcodec reads host batches. Timestamps (FrameInfo::pts in the params' time base) go
+// through unchanged.
 #pragma once
 
 #include <cstdint>
@@ -57,6 +59,14 @@ struct EncodeOptions {
   int b_frames = -1;                         ///< -1 default; 0 disables
   bool low_latency = false;                  ///< live: no B-frames, no look-ahead, a packet per frame
   int threads = 0;                           ///< libavcodec threads, 0 = automatic
+  /// NVENC: how many distinct device buffers send()'s frames come from, each reused over
+  /// and over (a pipeline's ring of slots: ring x chunk frames). Each is registered with
+  /// NVENC once, for the encoder's life (at most 256); a frame anywhere else is copied, on
+  /// send()'s stream, into one of a few buffers of the encoder's own (as many as the
+  /// pictures NVENC may hold at once, allocated at the first such frame). 0: no buffer is
+  /// reused (a resident clip, every frame at its own address): every frame is copied.
+  /// -1: unknown (the first 64 buffers are registered). libavcodec ignores it.
+  int input_buffers = -1;
 };
 
 class Encoder {

@@ -1,7 +1,8 @@
 // Internal: the encode backends' entry points for the dispatcher (encoder.cpp's
 // open_encoder(), Note [Encoder choice] in cuframe/encoder.hpp).
-// nvenc_encoder.cpp implements the NVENC ones in CUDA builds, nvenc_unavailable.cpp in
-// CPU-only builds; libav_encoder.cpp the libavcodec one.
+// nvenc_probe.cpp (nvenc_unusable_reason) and nvenc_encoder.cpp (open_nvenc_encoder)
+// implement the NVENC ones in CUDA builds, nvenc_unavailable.cpp in CPU-only builds;
+// libav_encoder.cpp the libavcodec one.
 #pragma once
 
 #include <memory>

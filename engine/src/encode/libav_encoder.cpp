@@ -115,6 +115,8 @@ std::string validate_encode_options(const EncodeParams& p, const EncodeOptions& 
   if (o.gop < -1 || o.gop > 100000) return "gop " + std::to_string(o.gop) + " is outside 0..100000 (-1: default)";
   if (o.b_frames < -1 || o.b_frames > 16) return "b-frames " + std::to_string(o.b_frames) + " is outside 0..16";
   if (o.threads < 0 || o.threads > 256) return "threads " + std::to_string(o.threads) + " is outside 0..256";
+  if (o.input_buffers < -1)
+    return "input buffers " + std::to_string(o.input_buffers) + " is below -1 (-1: unknown, 0: none reused)";
   return {};
 }
 

@@ -1,5 +1,6 @@
-// The NVENC encode backend (Video Codec SDK 11.1 through ffnvcodec; see Note [Driver
-// loading]).
+// The NVENC session: the Encoder of the NVENC backend (Video Codec SDK 11.1 through
+// ffnvcodec; Note [Driver loading]). Its function table and handles are nvenc_api.hpp's,
+// the capability probe nvenc_probe.hpp's, its settings nvenc_plan.hpp's.
 //
 // STATUS: written against the SDK 11.1 headers and compiled, but NOT YET RUN on a GPU
 // with NVENC: the machines lent to the session that wrote it (H100, H200) have no NVENC,
@@ -8,20 +9,39 @@
 //
 // Note [NVENC flow]: one session per Encoder, on the device's primary context (shared
 // with the CUDA runtime, NVDEC and the kernels). Synchronous mode (enableEncodeAsync 0)
-// with picture-type decision in the driver (enablePTD 1):
-//   send():  each frame's device pointer is registered once (cache keyed by pointer and
-//            pitch, at most kMaxRegistrations, evicting only unmapped entries), mapped,
-//            and submitted with the next bitstream buffer of a ring created once. The
-//            caller's stream is the session's IO stream (nvEncSetIOCudaStreams), so NVENC
-//            reads the frame after the work queued before it and the default stream is
-//            never used. NV_ENC_ERR_NEED_MORE_INPUT (a B-frame waiting for its backward
-//            reference, or look-ahead filling) keeps the picture pending; NV_ENC_SUCCESS
-//            makes every pending picture's bitstream ready, and they are locked in
-//            submission order — which is decode order — copied into Packets, unlocked,
-//            and their inputs unmapped (what libavcodec/nvenc.c does).
+// with picture-type decision in the driver (enablePTD 1).
+//   Inputs (nvenc_inputs.cpp): a registration costs a driver call at each end, so each
+//   buffer is registered once and kept for the session, never evicted. The caller says
+//   how many distinct buffers its frames come from (EncodeOptions::input_buffers; the
+//   stream pipeline's ring x chunk slots, 96 by default): the first that many (at most
+//   kMaxRegistrations; kDefaultRegistrations when unknown) are registered as they come,
+//   keyed by pointer and pitch, and NVENC reads them where they are. A frame from any
+//   other address (resident mode: every frame of the clip has its own) is copied on the
+//   send() stream into a pool of the session's own buffers, allocated and registered all
+//   at once at the first such frame, one for each picture the session can hold (its
+//   bitstream buffers): no allocation, registration or unregistration per frame. A pool
+//   buffer is reused once its picture's output was locked (then NVENC has read it). With
+//   look-ahead every frame goes to the pool: "input frames must remain available to the
+//   encoder until encode completion" (nvEncodeAPI.h, enableLookahead), while the caller
+//   may overwrite its buffer after send().
+//   send(): the input is mapped (once for all the pictures in flight that use it) and
+//   submitted with the next bitstream buffer of a ring created once. The caller's stream
+//   is the session's IO stream (nvEncSetIOCudaStreams), so NVENC reads the frame, or the
+//   pool copy, after the work queued before it, and the default stream is never used.
+//   NV_ENC_ERR_NEED_MORE_INPUT (a B-frame waiting for its backward reference, or
+//   look-ahead filling) keeps the picture pending; NV_ENC_SUCCESS makes every pending
+//   picture's output ready ("After receiving NV_ENC_SUCCESS status the client can call
+//   NvEncLockBitstream() API on the output buffers in the same order in which it has
+//   called NvEncEncodePicture()", nvEncodeAPI.h, NV_ENC_ERR_NEED_MORE_INPUT), and they
+//   are locked in submission order — which is decode order — copied into Packets,
+//   unlocked, and their inputs released (what libavcodec/nvenc.c does). Any other status
+//   submitted nothing: the picture is not pending. A picture leaves pending_ only once
+//   its output was locked, so after a failed lock the EOS drain of the destructor locks
+//   exactly the outputs that still hold their pictures, never one twice (on a GPU, a
+//   lock of an output that holds no picture need not return).
 //   Frames NVENC holds back for reordering are copied into its own buffers during
-//   nvEncEncodePicture (nvEncodeAPI.h, "Synchronous Encoding"), so a batch may be reused
-//   by work queued on the same stream once send() returns.
+//   nvEncEncodePicture (nvEncodeAPI.h, "Synchronous Encoding"), so without look-ahead a
+//   batch may be reused by work queued on the same stream once send() returns.
 //   flush(): an EOS picture (NV_ENC_PIC_FLAG_EOS) drains what is pending.
 #include <algorithm>
 #include <cstdint>
@@ -29,7 +49,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <numeric>
 #include <optional>
 #include <queue>
@@ -37,316 +56,29 @@
 #include <utility>
 #include <vector>
 
-#include "cuframe/device.hpp"
 #include "cuframe/encoder.hpp"
 #include "cuframe/error.hpp"
-#include "encode/nvenc_plan.hpp"
 #include "encode/backends.hpp"
+#include "encode/nvenc_api.hpp"
+#include "encode/nvenc_inputs.hpp"
+#include "encode/nvenc_plan.hpp"
+#include "encode/nvenc_probe.hpp"
 #include "nv/api.hpp"
 #include "nv/context.hpp"
 
-namespace cuframe {
+namespace cuframe::detail {
 
-namespace detail {
+namespace nvenc {
 
 namespace {
 
-constexpr std::size_t kMaxRegistrations = 64;  // what libavcodec/nvenc.c allows too
-
-const char* status_name(NVENCSTATUS s) {
-  switch (s) {
-    case NV_ENC_SUCCESS: return "NV_ENC_SUCCESS";
-    case NV_ENC_ERR_NO_ENCODE_DEVICE: return "NV_ENC_ERR_NO_ENCODE_DEVICE";
-    case NV_ENC_ERR_UNSUPPORTED_DEVICE: return "NV_ENC_ERR_UNSUPPORTED_DEVICE";
-    case NV_ENC_ERR_INVALID_ENCODERDEVICE: return "NV_ENC_ERR_INVALID_ENCODERDEVICE";
-    case NV_ENC_ERR_INVALID_DEVICE: return "NV_ENC_ERR_INVALID_DEVICE";
-    case NV_ENC_ERR_DEVICE_NOT_EXIST: return "NV_ENC_ERR_DEVICE_NOT_EXIST";
-    case NV_ENC_ERR_INVALID_PTR: return "NV_ENC_ERR_INVALID_PTR";
-    case NV_ENC_ERR_INVALID_EVENT: return "NV_ENC_ERR_INVALID_EVENT";
-    case NV_ENC_ERR_INVALID_PARAM: return "NV_ENC_ERR_INVALID_PARAM";
-    case NV_ENC_ERR_INVALID_CALL: return "NV_ENC_ERR_INVALID_CALL";
-    case NV_ENC_ERR_OUT_OF_MEMORY: return "NV_ENC_ERR_OUT_OF_MEMORY";
-    case NV_ENC_ERR_ENCODER_NOT_INITIALIZED: return "NV_ENC_ERR_ENCODER_NOT_INITIALIZED";
-    case NV_ENC_ERR_UNSUPPORTED_PARAM: return "NV_ENC_ERR_UNSUPPORTED_PARAM";
-    case NV_ENC_ERR_LOCK_BUSY: return "NV_ENC_ERR_LOCK_BUSY";
-    case NV_ENC_ERR_NOT_ENOUGH_BUFFER: return "NV_ENC_ERR_NOT_ENOUGH_BUFFER";
-    case NV_ENC_ERR_INVALID_VERSION: return "NV_ENC_ERR_INVALID_VERSION";
-    case NV_ENC_ERR_MAP_FAILED: return "NV_ENC_ERR_MAP_FAILED";
-    case NV_ENC_ERR_NEED_MORE_INPUT: return "NV_ENC_ERR_NEED_MORE_INPUT";
-    case NV_ENC_ERR_ENCODER_BUSY: return "NV_ENC_ERR_ENCODER_BUSY";
-    case NV_ENC_ERR_EVENT_NOT_REGISTERD: return "NV_ENC_ERR_EVENT_NOT_REGISTERD";
-    case NV_ENC_ERR_GENERIC: return "NV_ENC_ERR_GENERIC";
-    case NV_ENC_ERR_INCOMPATIBLE_CLIENT_KEY: return "NV_ENC_ERR_INCOMPATIBLE_CLIENT_KEY";
-    case NV_ENC_ERR_UNIMPLEMENTED: return "NV_ENC_ERR_UNIMPLEMENTED";
-    case NV_ENC_ERR_RESOURCE_REGISTER_FAILED: return "NV_ENC_ERR_RESOURCE_REGISTER_FAILED";
-    case NV_ENC_ERR_RESOURCE_NOT_REGISTERED: return "NV_ENC_ERR_RESOURCE_NOT_REGISTERED";
-    case NV_ENC_ERR_RESOURCE_NOT_MAPPED: return "NV_ENC_ERR_RESOURCE_NOT_MAPPED";
-  }
-  return "NVENCSTATUS (unknown)";
-}
-
-// The NVENC function table, created once per process (empty with `problem` set when the
-// library is missing or older than the SDK headers).
-struct NvencTable {
-  NV_ENCODE_API_FUNCTION_LIST fns{};
-  std::string problem;
-};
-
-const NvencTable& nvenc_table() {
-  static const NvencTable table = [] {
-    NvencTable t;
-    const NvApi& api = nv_api();
-    if (!api.nvenc) {
-      t.problem = "libnvidia-encode.so.1 (NVENC) cannot be loaded";
-      return t;
-    }
-    uint32_t max_version = 0;
-    if (api.nvenc->NvEncodeAPIGetMaxSupportedVersion(&max_version) != NV_ENC_SUCCESS) {
-      t.problem = "NvEncodeAPIGetMaxSupportedVersion failed";
-      return t;
-    }
-    const uint32_t needed = (NVENCAPI_MAJOR_VERSION << 4) | NVENCAPI_MINOR_VERSION;
-    if (max_version < needed) {
-      t.problem = "the driver's NVENC API " + std::to_string(max_version >> 4) + "." + std::to_string(max_version & 15) +
-                  " is older than the SDK headers' " + std::to_string(NVENCAPI_MAJOR_VERSION) + "." +
-                  std::to_string(NVENCAPI_MINOR_VERSION) + ": update the NVIDIA driver";
-      return t;
-    }
-    t.fns.version = NV_ENCODE_API_FUNCTION_LIST_VER;
-    if (api.nvenc->NvEncodeAPICreateInstance(&t.fns) != NV_ENC_SUCCESS) {
-      t = NvencTable{};
-      t.problem = "NvEncodeAPICreateInstance failed";
-    }
-    return t;
-  }();
-  return table;
-}
-
-const NV_ENCODE_API_FUNCTION_LIST& fns() { return nvenc_table().fns; }
-
-// Throws through the common NVENC check (detail::throw_nvenc_error: category and call
-// site), adding the status name and the session's last error text.
-[[noreturn]] void throw_status(NVENCSTATUS status, void* encoder, const char* call, const char* file, int line) {
-  std::string last;
-  if (encoder && fns().nvEncGetLastErrorString) {
-    const char* s = fns().nvEncGetLastErrorString(encoder);
-    if (s && *s) last = s;
-  }
-  try {
-    throw_nvenc_error(status, call, file, line);
-  } catch (const Error& e) {
-    throw Error(e.code(), e.subject(), std::string(status_name(status)) + (last.empty() ? "" : ": " + last));
-  }
-}
-
-#define CUFRAME_NVENC_CHECK(encoder, call)                                                          \
-  do {                                                                                              \
-    const NVENCSTATUS cuframe_status_ = (call);                                                     \
-    if (cuframe_status_ != NV_ENC_SUCCESS) throw_status(cuframe_status_, (encoder), #call, __FILE__, __LINE__); \
-  } while (0)
-
-
-// An NVENC session (nvEncDestroyEncoder on destruction, with its context current).
-class Session {
- public:
-  Session() = default;
-  Session(void* encoder, CUcontext ctx) noexcept : encoder_(encoder), ctx_(ctx) {}
-  ~Session() { reset(); }
-  Session(Session&& o) noexcept : encoder_(std::exchange(o.encoder_, nullptr)), ctx_(o.ctx_) {}
-  Session& operator=(Session&& o) noexcept {
-    if (this != &o) {
-      reset();
-      encoder_ = std::exchange(o.encoder_, nullptr);
-      ctx_ = o.ctx_;
-    }
-    return *this;
-  }
-  void* get() const noexcept { return encoder_; }
-  void reset() noexcept {
-    if (!encoder_) return;
-    ContextScope scope(ctx_);
-    fns().nvEncDestroyEncoder(std::exchange(encoder_, nullptr));
-  }
-
- private:
-  void* encoder_ = nullptr;
-  CUcontext ctx_ = nullptr;
-};
-
-/// Opens a session on `ctx`; on failure returns the status and leaves nothing open.
-NVENCSTATUS open_session(CUcontext ctx, Session& out) {
-  NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS open{};
-  open.version = NV_ENC_OPEN_ENCODE_SESSION_EX_PARAMS_VER;
-  open.deviceType = NV_ENC_DEVICE_TYPE_CUDA;
-  open.device = ctx;
-  open.apiVersion = NVENCAPI_VERSION;
-  void* encoder = nullptr;
-  const NVENCSTATUS st = fns().nvEncOpenEncodeSessionEx(&open, &encoder);
-  if (st != NV_ENC_SUCCESS) {
-    if (encoder) fns().nvEncDestroyEncoder(encoder);
-    return st;
-  }
-  out = Session(encoder, ctx);
-  return NV_ENC_SUCCESS;
-}
-
-// A resource of a session released by one NVENC call (void* encoder, void* handle):
-// bitstream buffers, registered resources, mapped inputs.
-template <auto Release>
-class NvencHandle {
- public:
-  NvencHandle() = default;
-  NvencHandle(void* encoder, CUcontext ctx, void* handle) noexcept : encoder_(encoder), ctx_(ctx), handle_(handle) {}
-  ~NvencHandle() { reset(); }
-  NvencHandle(NvencHandle&& o) noexcept
-      : encoder_(o.encoder_), ctx_(o.ctx_), handle_(std::exchange(o.handle_, nullptr)) {}
-  NvencHandle& operator=(NvencHandle&& o) noexcept {
-    if (this != &o) {
-      reset();
-      encoder_ = o.encoder_;
-      ctx_ = o.ctx_;
-      handle_ = std::exchange(o.handle_, nullptr);
-    }
-    return *this;
-  }
-  void* get() const noexcept { return handle_; }
-  void reset() noexcept {
-    if (!handle_) return;
-    ContextScope scope(ctx_);
-    (fns().*Release)(encoder_, std::exchange(handle_, nullptr));
-  }
-
- private:
-  void* encoder_ = nullptr;
-  CUcontext ctx_ = nullptr;
-  void* handle_ = nullptr;
-};
-
-using BitstreamBuffer = NvencHandle<&NV_ENCODE_API_FUNCTION_LIST::nvEncDestroyBitstreamBuffer>;
-using RegisteredResource = NvencHandle<&NV_ENCODE_API_FUNCTION_LIST::nvEncUnregisterResource>;
-using MappedResource = NvencHandle<&NV_ENCODE_API_FUNCTION_LIST::nvEncUnmapInputResource>;
-
-bool same_guid(const GUID& a, const GUID& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
-// ---- capability probe (cached per device) ----
-
 using CodecCaps = NvencCodecCaps;
 
-struct DeviceProbe {
-  std::string problem;  // empty: NVENC present; the caps below are valid
-  Errc code = Errc::Unsupported;
-  bool cacheable = true;
-  std::string gpu_name;
-  CodecCaps h264, hevc;
-};
-
-DeviceProbe probe_device(int device) {
-  DeviceProbe r;
-  try {
-    const DriverStatus st = driver_status();
-    if (!st.usable()) {
-      const bool too_old = st.libcuda && st.problem.find("update the driver") != std::string::npos;
-      r.code = too_old ? Errc::DriverTooOld : Errc::DriverMissing;
-      r.problem = st.problem.empty() ? "no usable GPU" : st.problem;
-      return r;
-    }
-    if (device < 0 || device >= st.device_count) {
-      r.code = Errc::NotFound;
-      r.problem = "no GPU with index " + std::to_string(device) + " (the driver sees " +
-                  std::to_string(st.device_count) + ")";
-      return r;
-    }
-    if (!nvenc_table().problem.empty()) {
-      r.code = Errc::DriverMissing;
-      r.problem = nvenc_table().problem;
-      return r;
-    }
-    const CudaFunctions* cu = nv_api().cuda;
-    CUdevice dev = 0;
-    CUFRAME_CHECK(cu->cuDeviceGet(&dev, device));
-    char name[256] = {};
-    CUFRAME_CHECK(cu->cuDeviceGetName(name, sizeof name, dev));
-    r.gpu_name = name;
-
-    PrimaryContext ctx(device);
-    ContextScope scope(ctx.get());
-    Session session;
-    const NVENCSTATUS st_open = open_session(ctx.get(), session);
-    if (st_open == NV_ENC_ERR_NO_ENCODE_DEVICE || st_open == NV_ENC_ERR_UNSUPPORTED_DEVICE) {
-      r.problem = "no NVENC on " + r.gpu_name + " (nvEncOpenEncodeSessionEx: " + status_name(st_open) + ")";
-      return r;
-    }
-    if (st_open != NV_ENC_SUCCESS) {  // e.g. the session limit of a consumer GPU: may pass
-      r.code = Errc::Nvenc;
-      r.cacheable = false;
-      r.problem = std::string("cannot open an NVENC session on ") + r.gpu_name + ": " + status_name(st_open);
-      return r;
-    }
-    void* enc = session.get();
-    uint32_t count = 0;
-    CUFRAME_NVENC_CHECK(enc, fns().nvEncGetEncodeGUIDCount(enc, &count));
-    std::vector<GUID> guids(count);
-    uint32_t got = 0;
-    if (count) CUFRAME_NVENC_CHECK(enc, fns().nvEncGetEncodeGUIDs(enc, guids.data(), count, &got));
-    guids.resize(std::min(got, count));
-    auto cap = [&](const GUID& codec, NV_ENC_CAPS which) {
-      NV_ENC_CAPS_PARAM p{};
-      p.version = NV_ENC_CAPS_PARAM_VER;
-      p.capsToQuery = which;
-      int v = 0;
-      return fns().nvEncGetEncodeCaps(enc, codec, &p, &v) == NV_ENC_SUCCESS ? v : 0;
-    };
-    auto query = [&](const GUID& codec, CodecCaps& c) {
-      c.supported = std::any_of(guids.begin(), guids.end(), [&](const GUID& g) { return same_guid(g, codec); });
-      if (!c.supported) return;
-      c.max_width = cap(codec, NV_ENC_CAPS_WIDTH_MAX);
-      c.max_height = cap(codec, NV_ENC_CAPS_HEIGHT_MAX);
-      c.min_width = cap(codec, NV_ENC_CAPS_WIDTH_MIN);
-      c.min_height = cap(codec, NV_ENC_CAPS_HEIGHT_MIN);
-      c.ten_bit = cap(codec, NV_ENC_CAPS_SUPPORT_10BIT_ENCODE) != 0;
-      c.lossless = cap(codec, NV_ENC_CAPS_SUPPORT_LOSSLESS_ENCODE) != 0;
-      c.max_b_frames = cap(codec, NV_ENC_CAPS_NUM_MAX_BFRAMES);
-      c.bframe_ref_mode = cap(codec, NV_ENC_CAPS_SUPPORT_BFRAME_REF_MODE);
-    };
-    query(NV_ENC_CODEC_H264_GUID, r.h264);
-    query(NV_ENC_CODEC_HEVC_GUID, r.hevc);
-  } catch (const Error& e) {
-    r.code = e.code();
-    r.cacheable = false;
-    r.problem = std::string("NVENC capability query failed: ") + e.what();
-  } catch (const std::exception& e) {
-    r.code = Errc::Internal;
-    r.cacheable = false;
-    r.problem = std::string("NVENC capability query failed: ") + e.what();
-  }
-  return r;
-}
-
-DeviceProbe probe_cached(int device) {
-  static std::mutex m;
-  static std::map<int, DeviceProbe> cache;
-  {
-    std::lock_guard lock(m);
-    if (auto it = cache.find(device); it != cache.end()) return it->second;
-  }
-  DeviceProbe r = probe_device(device);
-  if (r.cacheable) {
-    std::lock_guard lock(m);
-    cache.emplace(device, r);
-  }
-  return r;
-}
-
-const CodecCaps& caps_for(const DeviceProbe& probe, const NvencPlan& plan) {
-  return plan.codec == "h264" ? probe.h264 : probe.hevc;
-}
-
-std::string hardware_problem(const NvencPlan& plan, const EncodeParams& p, const EncodeOptions& o,
-                             const DeviceProbe& probe) {
-  return nvenc_caps_problem(plan, p, o, caps_for(probe, plan), probe.gpu_name);
-}
-
-// ---- the session ----
+// The caller's buffers registered at most (Note [NVENC flow]): with EncodeOptions::
+// input_buffers unknown, what libavcodec/nvenc.c allows; when known, a bound on the
+// driver resources one session holds.
+constexpr int kDefaultRegistrations = 64;
+constexpr int kMaxRegistrations = 256;
 
 GUID preset_guid(const std::string& preset) {
   switch (preset[1]) {
@@ -411,6 +143,7 @@ class NvencEncoder final : public Encoder {
     if (st != NV_ENC_SUCCESS) throw_status(st, nullptr, "nvEncOpenEncodeSessionEx", __FILE__, __LINE__);
     initialize(caps);
     create_bitstreams();
+    inputs_.emplace(session_.get(), ctx_->get(), input_settings());
     read_extradata();
     description_ = "NVENC " + plan_.codec + " on GPU " + std::to_string(options.device) + " (" + to_string(plan_) + ")";
   }
@@ -429,7 +162,7 @@ class NvencEncoder final : public Encoder {
       }
     }
     pending_.clear();
-    registrations_.clear();  // unmaps, then unregisters
+    inputs_.reset();  // unmaps, then unregisters
     bitstreams_.clear();
     session_.reset();
   }
@@ -484,17 +217,8 @@ class NvencEncoder final : public Encoder {
   }
 
  private:
-  struct Registration {
-    CUdeviceptr ptr = 0;
-    std::size_t pitch = 0;
-    RegisteredResource registered;
-    MappedResource mapped;  // declared after `registered`: unmapped before unregistering
-    NV_ENC_BUFFER_FORMAT mapped_format = NV_ENC_BUFFER_FORMAT_UNDEFINED;
-    int map_count = 0;  // pictures in flight that use this mapping
-    uint64_t last_use = 0;
-  };
   struct Pending {
-    Registration* input;
+    Input* input;
     void* bitstream;
   };
 
@@ -683,103 +407,83 @@ class NvencEncoder final : public Encoder {
     stream_set_ = true;
   }
 
-  Registration& acquire(CUdeviceptr ptr, std::size_t pitch) {
-    void* enc = session_.get();
-    Registration* reg = nullptr;
-    for (auto& r : registrations_)
-      if (r->ptr == ptr && r->pitch == pitch) reg = r.get();
-    if (!reg) {
-      if (registrations_.size() >= kMaxRegistrations) {
-        auto victim = registrations_.end();
-        for (auto it = registrations_.begin(); it != registrations_.end(); ++it)
-          if ((*it)->map_count == 0 && (victim == registrations_.end() || (*it)->last_use < (*victim)->last_use))
-            victim = it;
-        if (victim == registrations_.end())
-          throw Error(Errc::LimitExceeded, subject_,
-                      "more than " + std::to_string(kMaxRegistrations) + " frame buffers in flight in NVENC");
-        registrations_.erase(victim);
-      }
-      NV_ENC_REGISTER_RESOURCE rr{};
-      rr.version = NV_ENC_REGISTER_RESOURCE_VER;
-      rr.resourceType = NV_ENC_INPUT_RESOURCE_TYPE_CUDADEVICEPTR;
-      rr.width = static_cast<uint32_t>(params_.width);
-      rr.height = static_cast<uint32_t>(params_.height);
-      rr.pitch = static_cast<uint32_t>(pitch);
-      rr.resourceToRegister = reinterpret_cast<void*>(ptr);
-      rr.bufferFormat = buffer_format_;
-      rr.bufferUsage = NV_ENC_INPUT_IMAGE;
-      CUFRAME_NVENC_CHECK(enc, fns().nvEncRegisterResource(enc, &rr));
-      auto r = std::make_unique<Registration>();
-      r->ptr = ptr;
-      r->pitch = pitch;
-      r->registered = RegisteredResource(enc, ctx_->get(), rr.registeredResource);
-      reg = r.get();
-      registrations_.push_back(std::move(r));
+  // Note [NVENC flow]: which inputs are registered, and the pool for the others.
+  InputSettings input_settings() const {
+    InputSettings in;
+    in.layout = make_layout(params_.format, params_.width, params_.height, params_.bit_depth);
+    in.format = buffer_format_;
+    in.device = options_.device;
+    if (lookahead_depth_ > 0) {
+      in.registered_limit = 0;  // look-ahead reads frames until their encode completes
+    } else if (options_.input_buffers < 0) {
+      in.registered_limit = kDefaultRegistrations;
+    } else {
+      in.registered_limit = std::min(options_.input_buffers, kMaxRegistrations);
     }
-    reg->last_use = ++use_clock_;
-    if (reg->map_count == 0) {
-      NV_ENC_MAP_INPUT_RESOURCE map{};
-      map.version = NV_ENC_MAP_INPUT_RESOURCE_VER;
-      map.registeredResource = reg->registered.get();
-      CUFRAME_NVENC_CHECK(enc, fns().nvEncMapInputResource(enc, &map));
-      reg->mapped = MappedResource(enc, ctx_->get(), map.mappedResource);
-      reg->mapped_format = map.mappedBufferFmt;
-    }
-    ++reg->map_count;
-    return *reg;
-  }
-
-  static void release(Registration& r) noexcept {
-    if (--r.map_count == 0) r.mapped.reset();
+    in.pool_size = static_cast<int>(bitstreams_.size());  // a picture in flight holds a bitstream
+    in.subject = subject_;
+    return in;
   }
 
   void encode_one(CUdeviceptr ptr, std::size_t pitch, const FrameInfo& info) {
     if (pending_.size() >= bitstreams_.size())
       throw Error(Errc::Internal, subject_, "NVENC holds more pictures than bitstream buffers");
-    Registration& input = acquire(ptr, pitch);
+    Input& input = inputs_->acquire(ptr, pitch, io_stream_);
     void* out = bitstreams_[next_bitstream_].get();
-    next_bitstream_ = (next_bitstream_ + 1) % bitstreams_.size();
     pending_.push_back({&input, out});
-    input_pts_.push(info.pts);
-    durations_.emplace(info.pts, info.duration);
 
     NV_ENC_PIC_PARAMS pic{};
     pic.version = NV_ENC_PIC_PARAMS_VER;
     pic.inputWidth = static_cast<uint32_t>(params_.width);
     pic.inputHeight = static_cast<uint32_t>(params_.height);
-    pic.inputPitch = static_cast<uint32_t>(pitch);
+    pic.inputPitch = static_cast<uint32_t>(input.pitch);
     pic.inputBuffer = input.mapped.get();
     pic.outputBitstream = out;
     pic.bufferFmt = input.mapped_format;
     pic.pictureStruct = NV_ENC_PIC_STRUCT_FRAME;
     pic.inputTimeStamp = static_cast<uint64_t>(info.pts);
     pic.inputDuration = static_cast<uint64_t>(info.duration);
-    pic.frameIdx = static_cast<uint32_t>(frames_sent_++);
+    pic.frameIdx = static_cast<uint32_t>(frames_sent_);
     const NVENCSTATUS st = fns().nvEncEncodePicture(session_.get(), &pic);
+    if (st != NV_ENC_SUCCESS && st != NV_ENC_ERR_NEED_MORE_INPUT) {
+      // Nothing was submitted: nothing of it stays pending (a drain would lock an output
+      // that holds no picture).
+      pending_.pop_back();
+      Inputs::release(input);
+      throw_status(st, session_.get(), "nvEncEncodePicture", __FILE__, __LINE__);
+    }
+    ++frames_sent_;
+    next_bitstream_ = (next_bitstream_ + 1) % bitstreams_.size();
+    input_pts_.push(info.pts);
+    durations_.emplace(info.pts, info.duration);
     if (st == NV_ENC_ERR_NEED_MORE_INPUT) return;  // held for reordering (Note [NVENC flow])
-    if (st != NV_ENC_SUCCESS) throw_status(st, session_.get(), "nvEncEncodePicture", __FILE__, __LINE__);
     drain(/*keep=*/true);
   }
 
-  // Locks every pending bitstream in submission order (= decode order), then unmaps the
-  // inputs. keep=false drops the packets (destructor).
+  // Locks every pending bitstream in submission order (= decode order), each one then
+  // unlocked, its input released and it leaves pending_ — so that a lock that fails
+  // leaves pending exactly the pictures whose outputs were not read (Note [NVENC flow]).
+  // keep=false drops the packets (destructor).
   void drain(bool keep) {
     void* enc = session_.get();
-    for (const Pending& p : pending_) {
+    while (!pending_.empty()) {
+      const Pending p = pending_.front();
       NV_ENC_LOCK_BITSTREAM lock{};
       lock.version = NV_ENC_LOCK_BITSTREAM_VER;
       lock.outputBitstream = p.bitstream;
       lock.doNotWait = 0;
       CUFRAME_NVENC_CHECK(enc, fns().nvEncLockBitstream(enc, &lock));
-      struct Unlock {
+      pending_.pop_front();
+      struct Done {
         void* session;
-        void* buffer;
-        ~Unlock() { fns().nvEncUnlockBitstream(session, buffer); }
-      } unlock{enc, p.bitstream};
+        Pending p;
+        ~Done() {
+          fns().nvEncUnlockBitstream(session, p.bitstream);
+          Inputs::release(*p.input);
+        }
+      } done{enc, p};
       if (keep) emit(lock);
     }
-    for (const Pending& p : pending_) release(*p.input);
-    pending_.clear();
   }
 
   void emit(const NV_ENC_LOCK_BITSTREAM& lock) {
@@ -822,12 +526,12 @@ class NvencEncoder final : public Encoder {
   std::string description_;
   std::vector<std::uint8_t> extradata_;
 
-  // Destroyed in reverse order: registrations and buffers before the session, the
-  // session before the context.
+  // Destroyed in reverse order: the inputs (registrations, pool) and bitstream buffers
+  // before the session, the session before the context.
   std::optional<PrimaryContext> ctx_;
   Session session_;
   std::vector<BitstreamBuffer> bitstreams_;
-  std::vector<std::unique_ptr<Registration>> registrations_;
+  std::optional<Inputs> inputs_;
 
   NV_ENC_CONFIG config_{};
   NV_ENC_BUFFER_FORMAT buffer_format_ = NV_ENC_BUFFER_FORMAT_NV12;
@@ -837,7 +541,6 @@ class NvencEncoder final : public Encoder {
   int lookahead_depth_ = 0;
   int64_t frame_ticks_ = 1;
   std::size_t next_bitstream_ = 0;
-  uint64_t use_clock_ = 0;
   uint64_t frames_sent_ = 0;
   std::deque<Pending> pending_;
   std::priority_queue<int64_t, std::vector<int64_t>, std::greater<>> input_pts_;  // Note [NVENC timestamps]
@@ -851,30 +554,11 @@ class NvencEncoder final : public Encoder {
 
 }  // namespace
 
-std::string nvenc_unusable_reason(const EncodeParams& params, const EncodeOptions& options) {
-  try {
-    const NvencPlan plan = plan_nvenc(params, options);
-    const DeviceProbe probe = probe_cached(options.device);
-    if (!probe.problem.empty()) return probe.problem;
-    return hardware_problem(plan, params, options, probe);
-  } catch (const Error& e) {
-    return e.reason();
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unexpected failure while checking NVENC";
-  }
-}
+}  // namespace nvenc
 
 std::unique_ptr<Encoder> open_nvenc_encoder(const EncodeParams& params, const EncodeOptions& options,
                                             std::string fallback_reason_for_description) {
-  return std::make_unique<NvencEncoder>(params, options, std::move(fallback_reason_for_description));
+  return std::make_unique<nvenc::NvencEncoder>(params, options, std::move(fallback_reason_for_description));
 }
 
-}  // namespace detail
-
-std::string nvenc_unavailable_reason(const EncodeParams& params, const EncodeOptions& options) {
-  return detail::nvenc_unusable_reason(params, options);
-}
-
-}  // namespace cuframe
+}  // namespace cuframe::detail

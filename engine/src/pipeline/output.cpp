@@ -56,9 +56,10 @@ void Output::plan(const FrameLayout& decoded, const VideoStreamInfo& v) {
   }
 }
 
-void Output::open(const Demuxer* source, bool audio_available) {
+void Output::open(const Demuxer* source, bool audio_available, int input_buffers) {
   EncodeOptions e = options_.encode;
   if (live()) e.low_latency = true;
+  e.input_buffers = input_buffers;
   if (std::string problem = validate_encode_options(params_, e); !problem.empty())
     throw Error(Errc::InvalidArgument, mux_.name(), problem);
   encoder_ = open_encoder(params_, e);

@@ -40,7 +40,9 @@ class Output {
   // The encoder's parameters for frames of `decoded` from the video stream `v`.
   void plan(const FrameLayout& decoded, const VideoStreamInfo& v);
   // Opens the encoder and the container; copies the audio of `source` when `audio_available`.
-  void open(const Demuxer* source, bool audio_available);
+  // `input_buffers`: the distinct frame buffers the encoder will be given, reused
+  // (EncodeOptions::input_buffers: ring x chunk in stream mode, 0 for a resident device clip).
+  void open(const Demuxer* source, bool audio_available, int input_buffers);
 
   Encoder& encoder() { return *encoder_; }
   int64_t last_pts() const { return last_pts_; }

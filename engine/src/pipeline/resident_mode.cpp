@@ -105,7 +105,10 @@ void run_resident(Run& run) {
   const bool has_audio = run.options.copy_audio && !clip.info().audio.empty();
   if (has_audio) open_audio_source(run, audio_source);
   run.output.plan(frames.layout(), clip.info().video);
-  run.output.open(audio_source ? &*audio_source : nullptr, has_audio);
+  // The encoder gets each frame of a device clip at its own address, those of a host clip
+  // through one staging batch of a chunk (EncodeOptions::input_buffers).
+  const int input_buffers = run.frame_memory == MemoryKind::Device ? 0 : std::max(1, run.options.chunk);
+  run.output.open(audio_source ? &*audio_source : nullptr, has_audio, input_buffers);
   run.make_streams();
   std::optional<OpChain> chain;
   FrameBatch& result = run_ops(run, frames, chain);

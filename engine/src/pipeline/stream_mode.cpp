@@ -221,10 +221,13 @@ void run_stream(Run& run) {
   const int chunk = stream_chunk(run.options);
   const int64_t budget = memory_budget(run.options, run.frame_memory);
   plan_transcode(run.options, decoded, run.total, budget);  // refusals before the output exists
+  const int depth = ring_depth(run.options);
   run.output.plan(decoded, in.demuxer().video());
-  run.output.open(&in.demuxer(), run.options.copy_audio);
+  // The encoder is given the frames of the slots' buffers only (decoded, op results or
+  // staging), over and over.
+  run.output.open(&in.demuxer(), run.options.copy_audio, depth * chunk);
   run.make_streams();
-  Ring ring(static_cast<std::size_t>(ring_depth(run.options)));
+  Ring ring(static_cast<std::size_t>(depth));
   allocate_slots(run, ring, decoded, chunk);
   StageStats st_dec{"decode", 0, 0}, st_ops{"ops", 0, 0}, st_enc{"encode", 0, 0};
   std::thread dec_thread([&] { decode_stage(run, in, ring, st_dec); });

@@ -26,6 +26,14 @@
 // submission order. Locking a buffer that is not ready is refused (on the hardware it
 // would wait forever).
 //
+// CUFRAME_VIRTUAL_TRACE=FILE appends one JSON object per line for the calls that hold or
+// release resources (nvEncRegisterResource, nvEncUnregisterResource, nvEncEncodePicture,
+// nvEncLockBitstream, nvEncDestroyEncoder), with the status returned: the tests count
+// registrations with it (the virtual NVDEC writes its calls to the same file).
+// CUFRAME_VIRTUAL_NVENC_FAIL=CALL@N makes the N-th call (from 1, in the process) of CALL,
+// e.g. nvEncEncodePicture@40, return NV_ENC_ERR_GENERIC without doing anything: a planted
+// driver failure, to test what the caller leaves behind.
+//
 // Not modelled: async mode, events, NVENC-allocated input buffers, ME-only mode, output in
 // video memory, reconfiguration, LTR, slices, SEI, dynamic resolution (these return
 // NV_ENC_ERR_UNIMPLEMENTED or NV_ENC_ERR_UNSUPPORTED_PARAM). B-frames are not in the
@@ -85,6 +93,40 @@ void print(const std::string& msg) {
 }
 
 bool same(const GUID& a, const GUID& b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// CUFRAME_VIRTUAL_TRACE=FILE: one JSON object per line (read at each call, so that a test
+// may set it in its own process).
+void trace(const std::string& json) {
+  const char* path = std::getenv("CUFRAME_VIRTUAL_TRACE");
+  if (!path || !*path) return;
+  static auto* m = new std::mutex;
+  static auto* open_path = new std::string;
+  static FILE* f = nullptr;
+  std::lock_guard hold(*m);
+  if (*open_path != path) {
+    if (f) std::fclose(f);
+    f = std::fopen(path, "a");
+    *open_path = path;
+  }
+  if (!f) return;
+  std::fprintf(f, "%s\n", json.c_str());
+  std::fflush(f);
+}
+
+std::string num(const void* p) { return std::to_string(reinterpret_cast<uintptr_t>(p)); }
+
+// CUFRAME_VIRTUAL_NVENC_FAIL=CALL@N: true for the N-th call of `call` in the process.
+bool injected_failure(const char* call) {
+  static auto* m = new std::mutex;
+  static auto* calls = new std::map<std::string, long>;
+  const char* spec = std::getenv("CUFRAME_VIRTUAL_NVENC_FAIL");
+  if (!spec || !*spec) return false;
+  const std::string s = spec;
+  const size_t at = s.find('@');
+  if (at == std::string::npos || s.compare(0, at, call) != 0 || at != std::strlen(call)) return false;
+  std::lock_guard hold(*m);
+  return ++(*calls)[call] == std::atol(s.c_str() + at + 1);
+}
 
 // ---- RAII for FFmpeg ----
 
@@ -654,7 +696,7 @@ NVENCSTATUS NVENCAPI set_io_streams(void* encoder, NV_ENC_CUSTREAM_PTR in, NV_EN
   return NV_ENC_SUCCESS;
 }
 
-NVENCSTATUS NVENCAPI register_resource(void* encoder, NV_ENC_REGISTER_RESOURCE* p) {
+NVENCSTATUS register_resource_checked(void* encoder, NV_ENC_REGISTER_RESOURCE* p) {
   CFVE_SESSION("nvEncRegisterResource");
   const std::string call = "nvEncRegisterResource: ";
   CFVE_VERSION(p, NV_ENC_REGISTER_RESOURCE_VER, "nvEncRegisterResource", "registerResParams");
@@ -679,7 +721,7 @@ NVENCSTATUS NVENCAPI register_resource(void* encoder, NV_ENC_REGISTER_RESOURCE* 
   return NV_ENC_SUCCESS;
 }
 
-NVENCSTATUS NVENCAPI unregister_resource(void* encoder, NV_ENC_REGISTERED_PTR res) {
+NVENCSTATUS unregister_resource_checked(void* encoder, NV_ENC_REGISTERED_PTR res) {
   CFVE_SESSION("nvEncUnregisterResource");
   auto it = s.registered.find(res);
   if (it == s.registered.end())
@@ -839,7 +881,7 @@ NVENCSTATUS read_frame(Session& s, const Registered& r, AVFrame* f) {
   return NV_ENC_SUCCESS;
 }
 
-NVENCSTATUS NVENCAPI encode_picture(void* encoder, NV_ENC_PIC_PARAMS* p) {
+NVENCSTATUS encode_picture_checked(void* encoder, NV_ENC_PIC_PARAMS* p) {
   CFVE_SESSION("nvEncEncodePicture");
   const std::string call = "nvEncEncodePicture: ";
   CFVE_VERSION(p, NV_ENC_PIC_PARAMS_VER, "nvEncEncodePicture", "encodePicParams");
@@ -911,7 +953,7 @@ NVENCSTATUS NVENCAPI encode_picture(void* encoder, NV_ENC_PIC_PARAMS* p) {
   return NV_ENC_ERR_NEED_MORE_INPUT;
 }
 
-NVENCSTATUS NVENCAPI lock_bitstream(void* encoder, NV_ENC_LOCK_BITSTREAM* p) {
+NVENCSTATUS lock_bitstream_checked(void* encoder, NV_ENC_LOCK_BITSTREAM* p) {
   CFVE_SESSION("nvEncLockBitstream");
   const std::string call = "nvEncLockBitstream: ";
   CFVE_VERSION(p, NV_ENC_LOCK_BITSTREAM_VER, "nvEncLockBitstream", "lockBitstreamBufferParams");
@@ -951,6 +993,51 @@ NVENCSTATUS NVENCAPI unlock_bitstream(void* encoder, NV_ENC_OUTPUT_PTR buf) {
   return NV_ENC_SUCCESS;
 }
 
+// The traced calls: a planted failure (CUFRAME_VIRTUAL_NVENC_FAIL) or the checked call,
+// then one trace line with the status.
+NVENCSTATUS planted_failure(void* encoder, const char* call) {
+  const std::string msg = std::string(call) + ": planted failure (CUFRAME_VIRTUAL_NVENC_FAIL)";
+  if (std::shared_ptr<Session> sp = encoder ? find_session(encoder) : nullptr) {
+    std::lock_guard hold(sp->mutex);
+    return sp->fail(NV_ENC_ERR_GENERIC, msg);
+  }
+  return fail_sessionless(NV_ENC_ERR_GENERIC, msg);
+}
+
+NVENCSTATUS NVENCAPI register_resource(void* encoder, NV_ENC_REGISTER_RESOURCE* p) {
+  const char* call = "nvEncRegisterResource";
+  const NVENCSTATUS st = injected_failure(call) ? planted_failure(encoder, call) : register_resource_checked(encoder, p);
+  trace(std::string("{\"call\":\"") + call + "\",\"status\":" + std::to_string(st) + ",\"ptr\":" +
+        num(p ? p->resourceToRegister : nullptr) + ",\"pitch\":" + std::to_string(p ? p->pitch : 0) +
+        ",\"resource\":" + num(p && st == NV_ENC_SUCCESS ? p->registeredResource : nullptr) + "}");
+  return st;
+}
+
+NVENCSTATUS NVENCAPI unregister_resource(void* encoder, NV_ENC_REGISTERED_PTR res) {
+  const char* call = "nvEncUnregisterResource";
+  const NVENCSTATUS st = injected_failure(call) ? planted_failure(encoder, call) : unregister_resource_checked(encoder, res);
+  trace(std::string("{\"call\":\"") + call + "\",\"status\":" + std::to_string(st) + ",\"resource\":" + num(res) + "}");
+  return st;
+}
+
+NVENCSTATUS NVENCAPI encode_picture(void* encoder, NV_ENC_PIC_PARAMS* p) {
+  const char* call = "nvEncEncodePicture";
+  const NVENCSTATUS st = injected_failure(call) ? planted_failure(encoder, call) : encode_picture_checked(encoder, p);
+  const bool eos = p && (p->encodePicFlags & NV_ENC_PIC_FLAG_EOS);
+  trace(std::string("{\"call\":\"") + call + "\",\"status\":" + std::to_string(st) + ",\"eos\":" +
+        (eos ? "true" : "false") + ",\"input\":" + num(p ? p->inputBuffer : nullptr) + ",\"bitstream\":" +
+        num(p ? p->outputBitstream : nullptr) + "}");
+  return st;
+}
+
+NVENCSTATUS NVENCAPI lock_bitstream(void* encoder, NV_ENC_LOCK_BITSTREAM* p) {
+  const char* call = "nvEncLockBitstream";
+  const NVENCSTATUS st = injected_failure(call) ? planted_failure(encoder, call) : lock_bitstream_checked(encoder, p);
+  trace(std::string("{\"call\":\"") + call + "\",\"status\":" + std::to_string(st) + ",\"bitstream\":" +
+        num(p ? p->outputBitstream : nullptr) + "}");
+  return st;
+}
+
 NVENCSTATUS NVENCAPI get_sequence_params(void* encoder, NV_ENC_SEQUENCE_PARAM_PAYLOAD* p) {
   CFVE_SESSION("nvEncGetSequenceParams");
   const std::string call = "nvEncGetSequenceParams: ";
@@ -978,6 +1065,8 @@ NVENCSTATUS NVENCAPI destroy_encoder(void* encoder) {
     g_sessions.erase(it);
   }
   std::lock_guard hold(sp->mutex);
+  trace("{\"call\":\"nvEncDestroyEncoder\",\"status\":0,\"registered\":" + std::to_string(sp->registered.size()) +
+        ",\"mapped\":" + std::to_string(sp->mapped.size()) + ",\"bitstreams\":" + std::to_string(sp->bitstreams.size()) + "}");
   if (!sp->mapped.empty() || !sp->registered.empty() || !sp->bitstreams.empty())
     print("nvEncDestroyEncoder: warning: the session still had " + std::to_string(sp->registered.size()) +
           " registered resources (" + std::to_string(sp->mapped.size()) + " mapped) and " +
