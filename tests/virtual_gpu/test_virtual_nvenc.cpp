@@ -150,7 +150,7 @@ Transcoded gpu_transcode(const std::string& in, const std::vector<std::string>& 
   test::ProcessOptions o;
   // The NVDEC display callback's host wait (GPU review item 16) is only reported, so
   // that the frames reach the encoder.
-  o.env = {"CUFRAME_VIRTUAL_TRACE=" + trace, "CUFRAME_VIRTUAL_NVDEC_CALLBACK_SYNC=warn"};
+  o.env = {"CUFRAME_VIRTUAL_TRACE=" + trace};
   const test::ProcessResult r = test::run_process(argv, o);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("encoder NVENC"), std::string::npos) << r.err;
