@@ -292,6 +292,7 @@ TEST(CorruptStream, IsAnErrorByDefault) {
 TEST(CorruptStream, ConcealedLikeTheFfmpegProgram) {
   ReaderOptions o;
   o.decode.conceal_errors = true;
+  o.decode.backend = Backend::Cpu;  // libavcodec's concealment (NVDEC's: GpuReadiness.NvdecReportsDamagedPictures)
   VideoReader reader(InputSource::file(test::sample("corrupted.mp4").string()), o);
   FrameBatch batch = reader.make_batch();
   while (reader.read(batch)) {
@@ -455,13 +456,14 @@ std::string caps_refusal(const VideoStreamInfo& v) {
   return "the caps have no row for it";
 }
 
-std::vector<uint8_t> host_frames(VideoReader& reader) {
+std::vector<uint8_t> host_frames(VideoReader& reader, std::vector<int64_t>* pts) {
   FrameBatch b = reader.make_batch();
   std::vector<uint8_t> out;
   FrameBatch host;
   while (reader.read(b)) {
     if (host.capacity() < b.capacity()) host = FrameBatch(b.layout(), b.capacity(), MemoryKind::Host);
     for (int i = 0; i < b.size(); ++i) {
+      pts->push_back(b.info(i).pts);
       copy_frame(b, i, host, i);
       const FrameLayout& l = b.layout();
       for (int p = 0; p < l.plane_count; ++p)
@@ -500,9 +502,12 @@ TEST_P(NvdecVsCpu, SameFramesBitExact) {
   ReaderOptions cpu;
   cpu.decode.backend = Backend::Cpu;
   VideoReader reference(InputSource::file(file), cpu);
-  const std::vector<uint8_t> a = host_frames(*nvdec), b = host_frames(reference);
+  std::vector<int64_t> pts_a, pts_b;
+  const std::vector<uint8_t> a = host_frames(*nvdec, &pts_a), b = host_frames(reference, &pts_b);
   EXPECT_EQ(nvdec->frames_read(), reference.frames_read()) << "NVDEC outputs a different set of frames";
   EXPECT_TRUE(a == b) << "NVDEC pixels differ from libavcodec's";
+  // Timestamps too, streams without pts included (GPU review item 10).
+  EXPECT_EQ(pts_a, pts_b) << "NVDEC's timestamps differ from libavcodec's";
 }
 
 INSTANTIATE_TEST_SUITE_P(AllStreams, NvdecVsCpu, testing::ValuesIn(decodable()),

@@ -85,6 +85,9 @@ class CpuDecoder final : public Decoder {
     // 0 lets libavcodec choose, as the ffmpeg program does (cores + 1 frame threads for
     // H.264 and HEVC): on 2 cores that decodes a busy transcode about 5% faster than 2.
     ctx_->thread_count = std::max(0, options.threads);
+    // Exact or absent: a bitstream error libavcodec detects is an error, not something it
+    // conceals in silence (its concealment differs between thread counts and from NVDEC's).
+    if (!options.conceal_errors) ctx_->err_recognition |= AV_EF_EXPLODE;
     // Hostile streams may declare huge sizes in a later header: libavcodec refuses frames
     // above this before allocating them.
     ctx_->max_pixels = options.limits.max_pixels;
@@ -162,6 +165,19 @@ class CpuDecoder final : public Decoder {
       return next_frame();
     }
     check_frame();
+    // A picture libavcodec decoded with errors and concealed is damaged too: output is
+    // exact or absent (decoder.hpp), and NVDEC's decode status says the same.
+    if (frame_->decode_error_flags != 0 || (frame_->flags & AV_FRAME_FLAG_CORRUPT)) {
+      const int64_t pts = frame_->best_effort_timestamp;
+      if (!conceal_) {
+        av_frame_unref(frame_.get());
+        throw Error(Errc::InvalidData, name_,
+                    "the video stream is damaged: a picture was decoded with errors" +
+                        (pts != AV_NOPTS_VALUE ? " (pts " + std::to_string(pts) + ")" : std::string()));
+      }
+      ++errors_;
+      log(Verbosity::Info, "%s: a picture was decoded with errors and concealed", name_.c_str());
+    }
     ready_ = true;
     return true;
   }

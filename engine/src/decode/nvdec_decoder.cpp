@@ -22,9 +22,9 @@
 // starts at pitch x the even target height. Timestamps: every packet gets a synthetic,
 // strictly increasing timestamp, mapped back to the packet's pts (its dts when it has no
 // pts, as libavcodec's best-effort timestamp) through a side table, so streams without
-// pts keep their timing. Damage: cuvidGetDecodeStatus for H.264/HEVC at display; for the
-// others, a packet that gives no picture (after the first) or, for MPEG-2/MPEG-4, a
-// picture decoded and never displayed. Callbacks never throw: the first error is kept
+// pts keep their timing. Damage: cuvidGetDecodeStatus for H.264/HEVC at display (the only
+// codecs SDK 11.1 reports it for); for every codec, a packet that gives no picture (after
+// the first); for MPEG-2/MPEG-4, a picture decoded and never displayed. Callbacks never throw: the first error is kept
 // and send() rethrows it after cuvidParseVideoData returns.
 #include <algorithm>
 #include <deque>
@@ -222,8 +222,9 @@ class NvdecDecoder final : public Decoder {
           }
         }
       }
-      // Codecs without a decode status: a packet that gave no picture was refused.
-      if (!has_decode_status() && decodes_ == decodes_before && decodes_ > 0 && !packet->data().empty())
+      // A packet that gave no picture was refused by the parser (after the first picture:
+      // before it, the parser skips to a random-access point as libavcodec does).
+      if (decodes_ == decodes_before && decodes_ > 0 && !packet->data().empty())
         damaged("a packet gave no picture" + pts_text(packet->pts()));
     } catch (...) {
       failed_ = true;

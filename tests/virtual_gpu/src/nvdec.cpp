@@ -74,10 +74,18 @@ CUresult refuse(CUresult code, const std::string& why) {
 // CUFRAME_VIRTUAL_TRACE=FILE: one JSON object per line for each call (the format
 // scripts/gpu-check.sh records on a real GPU, so the two can be compared).
 void trace(const std::string& json) {
-  static FILE* f = [] {
-    const char* p = std::getenv("CUFRAME_VIRTUAL_TRACE");
-    return p && *p ? std::fopen(p, "a") : nullptr;
-  }();
+  // The file named now (a test may set the variable after earlier calls).
+  static auto* m = new std::mutex;
+  static auto* open_path = new std::string;
+  static FILE* f = nullptr;
+  std::lock_guard<std::mutex> hold(*m);
+  const char* p = std::getenv("CUFRAME_VIRTUAL_TRACE");
+  const std::string path = p ? p : "";
+  if (path != *open_path) {
+    if (f) std::fclose(f);
+    f = path.empty() ? nullptr : std::fopen(path.c_str(), "a");
+    *open_path = path;
+  }
   if (!f) return;
   std::fprintf(f, "%s\n", json.c_str());
   std::fflush(f);
@@ -543,7 +551,12 @@ void drain(Parser& ps, bool end) {
     ps.on_surface[static_cast<std::size_t>(idx)] = pic;
     ps.display_queue.push_back(idx);
   }
-  const std::size_t hold = end ? 0 : (ps.late ? ps.surfaces - 1 : ps.params.ulMaxDisplayDelay);
+  // Late: as long as a surface is left for the next picture (the pictures libavcodec still
+  // holds occupy surfaces too).
+  const std::size_t busy = ps.surface_of.size();
+  const std::size_t hold = end ? 0
+                           : ps.late ? (ps.surfaces > busy + 1 ? ps.surfaces - busy - 1 : 0)
+                                     : ps.params.ulMaxDisplayDelay;
   while (ps.display_queue.size() > hold) {
     const int idx = ps.display_queue.front();
     ps.display_queue.pop_front();
@@ -567,7 +580,11 @@ CUresult submit_picture(Parser& ps, const CUVIDSOURCEDATAPACKET& pk, bool sequen
     ps.format = f;
     ps.sequence_sent = true;
     if (r == 0) {
-      ps.stopped = true;  // the application refused the sequence: nothing more is decoded
+      // The application refused the sequence: nothing more is decoded, unless
+      // CUFRAME_VIRTUAL_NVDEC_AFTER_REFUSAL=continue asks for the pessimistic reading of
+      // the SDK (its header only says "0: fail"), where the parser goes on calling back.
+      const char* after = std::getenv("CUFRAME_VIRTUAL_NVDEC_AFTER_REFUSAL");
+      ps.stopped = !(after && std::string(after) == "continue");
       return CUDA_SUCCESS;
     }
     if (r > 1) {
@@ -930,6 +947,9 @@ CFVG_NVDEC cuvidCreateVideoParser(CUvideoparser* obj, CUVIDPARSERPARAMS* p) {
   ps->frame = av_frame_alloc();
   if (!ps->ctx || !ps->pkt || !ps->frame) return kOutOfMemory;
   ps->ctx->thread_count = 1;
+  // A picture with a bitstream error is refused (no decode callback, no display) rather
+  // than concealed: the engine must notice the missing picture.
+  ps->ctx->err_recognition |= AV_EF_EXPLODE;
   // The parser knows the DPB from the bitstream alone: the SPS's reorder depth when its VUI
   // has one, else the level's DPB size. libavcodec, given no container facts, would guess an
   // H.264 stream's depth low and drop the pictures that come too late; in strict mode it
