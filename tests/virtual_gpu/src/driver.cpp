@@ -325,6 +325,12 @@ CFVG_DRIVER cuDevicePrimaryCtxGetState(CUdevice dev, unsigned int* flags, int* a
   return CUDA_SUCCESS;
 }
 
+extern "C" CFVG_EXPORT int cfvg_primary_ctx_retains(int device) {
+  if (device < 0 || device >= device_count()) return -1;
+  std::lock_guard<std::mutex> hold(g_ctx_mutex);
+  return g_primary[device].retains;
+}
+
 CFVG_DRIVER cuDevicePrimaryCtxSetFlags(CUdevice dev, unsigned int flags) {
   if (CUresult r = check_device(dev)) return r;
   std::lock_guard<std::mutex> hold(g_ctx_mutex);

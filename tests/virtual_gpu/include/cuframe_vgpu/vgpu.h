@@ -86,6 +86,11 @@ CFVG_EXPORT int cfvg_sticky_error(void);
 /* The last rule a check named ("" when none), for messages. */
 CFVG_EXPORT const char* cfvg_last_message(void);
 
+/* For tests (driver.cpp): the retains device `device`'s primary context holds now —
+ * cuDevicePrimaryCtxRetain calls minus cuDevicePrimaryCtxRelease calls — or -1 when there
+ * is no such device. A user that throws from its constructor must leave it as it found it. */
+CFVG_EXPORT int cfvg_primary_ctx_retains(int device);
+
 #ifdef __cplusplus
 }
 #endif
