@@ -46,32 +46,36 @@ void BM_ColorCpu(benchmark::State& state) {
 bool have_gpu() { return cuda_device_count() > 0; }
 
 void BM_ColorGpu(benchmark::State& state) {
-  if (!have_gpu()) return state.SkipWithError("no GPU");
-  const auto fmt = static_cast<PixelFormat>(state.range(0));
-  const int w = static_cast<int>(state.range(1)), h = static_cast<int>(state.range(2)), n = static_cast<int>(state.range(3));
-  CudaStream stream;
-  FrameBatch src = source(w, h, n, MemoryKind::Device);
-  FrameBatch dst(kernels::converted_layout(src.layout(), fmt), n, MemoryKind::Device);
-  stream.fill_async(src.data(), 0x5a, src.bytes());
-  for (int i = 0; i < 3; ++i) kernels::convert_color(src, dst, {}, &stream);  // warm-up
-  stream.synchronize();
-  for (auto _ : state)
-    state.SetIterationTime(bench::gpu_ms(stream, [&] { kernels::convert_color(src, dst, {}, &stream); }) / 1000.0);
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * moved(src, dst, n)));
+  bench::reporting_errors(state, [&] {
+    if (!have_gpu()) return state.SkipWithError("no GPU");
+    const auto fmt = static_cast<PixelFormat>(state.range(0));
+    const int w = static_cast<int>(state.range(1)), h = static_cast<int>(state.range(2)), n = static_cast<int>(state.range(3));
+    CudaStream stream;
+    FrameBatch src = source(w, h, n, MemoryKind::Device);
+    FrameBatch dst(kernels::converted_layout(src.layout(), fmt), n, MemoryKind::Device);
+    stream.fill_async(src.data(), 0x5a, src.bytes());
+    for (int i = 0; i < 3; ++i) kernels::convert_color(src, dst, {}, &stream);  // warm-up
+    stream.synchronize();
+    for (auto _ : state)
+      state.SetIterationTime(bench::gpu_ms(stream, [&] { kernels::convert_color(src, dst, {}, &stream); }) / 1000.0);
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * moved(src, dst, n)));
+  });
 }
 
 void BM_CopyD2D(benchmark::State& state) {
-  if (!have_gpu()) return state.SkipWithError("no GPU");
-  const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1)), n = static_cast<int>(state.range(2));
-  CudaStream stream;
-  FrameBatch src = source(w, h, n, MemoryKind::Device);
-  FrameBatch dst(kernels::converted_layout(src.layout(), PixelFormat::RGB24), n, MemoryKind::Device);
-  const size_t bytes = moved(src, dst, n) / 2;  // read + write of this many bytes = the same traffic
-  const size_t n_bytes = std::min(bytes, std::min(src.bytes(), dst.bytes()));
-  stream.copy_async(dst.data(), src.data(), n_bytes);  // warm-up
-  for (auto _ : state)
-    state.SetIterationTime(bench::gpu_ms(stream, [&] { stream.copy_async(dst.data(), src.data(), n_bytes); }) / 1000.0);
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * 2 * std::min(bytes, std::min(src.bytes(), dst.bytes()))));
+  bench::reporting_errors(state, [&] {
+    if (!have_gpu()) return state.SkipWithError("no GPU");
+    const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1)), n = static_cast<int>(state.range(2));
+    CudaStream stream;
+    FrameBatch src = source(w, h, n, MemoryKind::Device);
+    FrameBatch dst(kernels::converted_layout(src.layout(), PixelFormat::RGB24), n, MemoryKind::Device);
+    const size_t bytes = moved(src, dst, n) / 2;  // read + write of this many bytes = the same traffic
+    const size_t n_bytes = std::min(bytes, std::min(src.bytes(), dst.bytes()));
+    stream.copy_async(dst.data(), src.data(), n_bytes);  // warm-up
+    for (auto _ : state)
+      state.SetIterationTime(bench::gpu_ms(stream, [&] { stream.copy_async(dst.data(), src.data(), n_bytes); }) / 1000.0);
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * 2 * std::min(bytes, std::min(src.bytes(), dst.bytes()))));
+  });
 }
 
 constexpr int64_t kRgb = static_cast<int64_t>(PixelFormat::RGB24);

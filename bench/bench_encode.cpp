@@ -43,7 +43,7 @@ const Source& source() {
     Source r;
     const std::string& clip = bench::clip_1080p("h264");
     if (clip.empty()) {
-      r.problem = "no peer ffmpeg to make the 1080p clip (set CUFRAME_FFMPEG)";
+      r.problem = bench::clip_problem("h264");
       return r;
     }
     ReaderOptions o;
@@ -98,21 +98,23 @@ int64_t encode_all(Encoder& enc, const FrameBatch& frames, const CudaStream* str
 }
 
 void BM_EncodeCpu(benchmark::State& state, const std::string& codec) {
-  const Source& s = source();
-  if (!s.problem.empty()) return state.SkipWithError(s.problem.c_str());
-  EncodeOptions o;
-  o.codec = codec_of(codec);
-  o.backend = EncoderBackend::Cpu;
-  int64_t frames = 0;
-  std::string description;
-  for (auto _ : state) {
-    std::unique_ptr<Encoder> enc = open_encoder(s.params, o);  // opening is part of the work, as for the peer
-    if (encode_all(*enc, *s.frames, nullptr) != kFrames) return state.SkipWithError("packets lost");
-    frames += kFrames;
-    description = enc->description();
-  }
-  state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
-  state.SetLabel(description);
+  bench::reporting_errors(state, [&] {
+    const Source& s = source();
+    if (!s.problem.empty()) return state.SkipWithError(s.problem.c_str());
+    EncodeOptions o;
+    o.codec = codec_of(codec);
+    o.backend = EncoderBackend::Cpu;
+    int64_t frames = 0;
+    std::string description;
+    for (auto _ : state) {
+      std::unique_ptr<Encoder> enc = open_encoder(s.params, o);  // opening is part of the work, as for the peer
+      if (encode_all(*enc, *s.frames, nullptr) != kFrames) return state.SkipWithError("packets lost");
+      frames += kFrames;
+      description = enc->description();
+    }
+    state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+    state.SetLabel(description);
+  });
 }
 
 void peer_encode(benchmark::State& state, const std::vector<std::string>& codec_args) {
@@ -120,8 +122,9 @@ void peer_encode(benchmark::State& state, const std::vector<std::string>& codec_
   const std::string ffmpeg = bench::ffmpeg_path();
   if (!s.problem.empty()) return state.SkipWithError(s.problem.c_str());
   if (ffmpeg.empty()) return state.SkipWithError("no peer ffmpeg");
+  const std::string size = std::to_string(s.params.width) + "x" + std::to_string(s.params.height);
   std::vector<std::string> args = {ffmpeg, "-v", "error", "-nostdin", "-f", "rawvideo", "-pix_fmt", "nv12", "-s",
-                                   "1920x1080", "-r", "30", "-i", s.raw_path};
+                                   size, "-r", "30", "-i", s.raw_path};
   args.insert(args.end(), codec_args.begin(), codec_args.end());
   args.insert(args.end(), {"-f", "null", "-"});
   int64_t frames = 0;
@@ -139,39 +142,43 @@ void peer_encode(benchmark::State& state, const std::vector<std::string>& codec_
 
 void BM_PeerFfmpegEncode(benchmark::State& state, const std::string& codec) {
   const char* lib = codec == "hevc" ? "libx265" : codec == "av1" ? "libsvtav1" : "libx264";
-  peer_encode(state, {"-c:v", lib});
+  bench::reporting_errors(state, [&] { peer_encode(state, {"-c:v", lib}); });
 }
 
 void BM_EncodeNvenc(benchmark::State& state, const std::string& codec) {
-  const Source& s = source();
-  if (!s.problem.empty()) return state.SkipWithError(s.problem.c_str());
-  EncodeOptions o;
-  o.codec = codec_of(codec);
-  o.backend = EncoderBackend::Nvenc;
-  if (const std::string why = nvenc_unavailable_reason(s.params, o); !why.empty())
-    return state.SkipWithError(("no NVENC: " + why).c_str());
-  CudaStream stream(0);
-  FrameBatch device(s.frames->layout(), kFrames, MemoryKind::Device);
-  device.resize(kFrames);
-  stream.copy_async(device.data(), s.frames->data(), s.frames->layout().frame_stride * kFrames);
-  for (int i = 0; i < kFrames; ++i) device.info(i) = s.frames->info(i);
-  stream.synchronize();
-  int64_t frames = 0;
-  for (auto _ : state) {
-    std::unique_ptr<Encoder> enc = open_encoder(s.params, o);
-    if (encode_all(*enc, device, &stream) != kFrames) return state.SkipWithError("packets lost");
-    frames += kFrames;
-  }
-  state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+  bench::reporting_errors(state, [&] {
+    const Source& s = source();
+    if (!s.problem.empty()) return state.SkipWithError(s.problem.c_str());
+    EncodeOptions o;
+    o.codec = codec_of(codec);
+    o.backend = EncoderBackend::Nvenc;
+    if (const std::string why = nvenc_unavailable_reason(s.params, o); !why.empty())
+      return state.SkipWithError(("no NVENC: " + why).c_str());
+    CudaStream stream(0);
+    FrameBatch device(s.frames->layout(), kFrames, MemoryKind::Device);
+    device.resize(kFrames);
+    stream.copy_async(device.data(), s.frames->data(), s.frames->layout().frame_stride * kFrames);
+    for (int i = 0; i < kFrames; ++i) device.info(i) = s.frames->info(i);
+    stream.synchronize();
+    int64_t frames = 0;
+    for (auto _ : state) {
+      std::unique_ptr<Encoder> enc = open_encoder(s.params, o);
+      if (encode_all(*enc, device, &stream) != kFrames) return state.SkipWithError("packets lost");
+      frames += kFrames;
+    }
+    state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+  });
 }
 
 void BM_PeerFfmpegNvenc(benchmark::State& state, const std::string& codec) {
-  EncodeParams p = source().params;
-  EncodeOptions o;
-  o.codec = codec_of(codec);
-  if (const std::string why = nvenc_unavailable_reason(p, o); !why.empty())
-    return state.SkipWithError(("no NVENC: " + why).c_str());
-  peer_encode(state, {"-c:v", codec == "hevc" ? "hevc_nvenc" : "h264_nvenc"});
+  bench::reporting_errors(state, [&] {
+    EncodeParams p = source().params;
+    EncodeOptions o;
+    o.codec = codec_of(codec);
+    if (const std::string why = nvenc_unavailable_reason(p, o); !why.empty())
+      return state.SkipWithError(("no NVENC: " + why).c_str());
+    peer_encode(state, {"-c:v", codec == "hevc" ? "hevc_nvenc" : "h264_nvenc"});
+  });
 }
 
 #define CUFRAME_ENCODE_ROWS(codec)                                                                             \

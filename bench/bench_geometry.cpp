@@ -132,20 +132,22 @@ BENCHMARK(BM_ResizeNv12OpenCV)->Apply(nv12_resize_rows);
 
 // GPU: RGB24 1080p -> 360p and NV12 -> 2/3 size, 1080p and 4K, batches of 1 and 32.
 void BM_ResizeGpu(benchmark::State& state) {
-  if (cuda_device_count() == 0) return state.SkipWithError("no GPU");
-  const bool nv12 = state.range(0) != 0;
-  const int w = static_cast<int>(state.range(1)), h = static_cast<int>(state.range(2)), n = static_cast<int>(state.range(3));
-  CudaStream stream;
-  FrameBatch src = nv12 ? nv12_batch(w, h, n, MemoryKind::Device) : rgb_batch(w, h, n, MemoryKind::Device);
-  FrameBatch dst(kernels::resized_layout(src.layout(), nv12 ? w * 2 / 3 : w / 3, nv12 ? h * 2 / 3 : h / 3), n,
-                 MemoryKind::Device);
-  stream.fill_async(src.data(), 0x33, src.bytes());
-  kernels::resize(src, dst, kernels::ResizeFilter::Bilinear, &stream);  // warm-up
-  for (auto _ : state)
-    state.SetIterationTime(
-        bench::gpu_ms(stream, [&] { kernels::resize(src, dst, kernels::ResizeFilter::Bilinear, &stream); }) / 1000.0);
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * (src.layout().packed_bytes() + dst.layout().packed_bytes())));
-  state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate);
+  bench::reporting_errors(state, [&] {
+    if (cuda_device_count() == 0) return state.SkipWithError("no GPU");
+    const bool nv12 = state.range(0) != 0;
+    const int w = static_cast<int>(state.range(1)), h = static_cast<int>(state.range(2)), n = static_cast<int>(state.range(3));
+    CudaStream stream;
+    FrameBatch src = nv12 ? nv12_batch(w, h, n, MemoryKind::Device) : rgb_batch(w, h, n, MemoryKind::Device);
+    FrameBatch dst(kernels::resized_layout(src.layout(), nv12 ? w * 2 / 3 : w / 3, nv12 ? h * 2 / 3 : h / 3), n,
+                   MemoryKind::Device);
+    stream.fill_async(src.data(), 0x33, src.bytes());
+    kernels::resize(src, dst, kernels::ResizeFilter::Bilinear, &stream);  // warm-up
+    for (auto _ : state)
+      state.SetIterationTime(
+          bench::gpu_ms(stream, [&] { kernels::resize(src, dst, kernels::ResizeFilter::Bilinear, &stream); }) / 1000.0);
+    state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * n * (src.layout().packed_bytes() + dst.layout().packed_bytes())));
+    state.counters["fps"] = benchmark::Counter(static_cast<double>(state.iterations() * n), benchmark::Counter::kIsRate);
+  });
 }
 BENCHMARK(BM_ResizeGpu)
     ->ArgsProduct({{0, 1}, {1920}, {1080}, {1, 32}})

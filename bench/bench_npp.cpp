@@ -118,44 +118,48 @@ FrameBatch nv12_source(int w, int h, int n) {
 }
 
 void BM_NppNv12ToRgb(benchmark::State& state) {
-  if (!ready(state)) return;
-  const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1)), n = static_cast<int>(state.range(2));
-  CudaStream stream;
-  FrameBatch src = nv12_source(w, h, n);
-  FrameBatch dst(kernels::converted_layout(src.layout(), PixelFormat::RGB24), n, MemoryKind::Device);
-  stream.fill_async(src.data(), 0x5a, src.bytes());
-  const NppStreamContext ctx = context(stream);
-  const FrameLayout& sl = src.layout();
-  NppStatus status = NPP_SUCCESS;
-  auto run = [&] {
-    for (int i = 0; i < n && status == NPP_SUCCESS; ++i) {
-      const Npp8u* planes[2] = {reinterpret_cast<const Npp8u*>(src.plane(i, 0)), reinterpret_cast<const Npp8u*>(src.plane(i, 1))};
-      status = npp().nv12_to_rgb(planes, static_cast<int>(sl.planes[0].pitch), reinterpret_cast<Npp8u*>(dst.plane(i, 0)),
-                                 static_cast<int>(dst.layout().planes[0].pitch), NppiSize{w, h}, ctx);
-    }
-  };
-  time_rows(state, stream, run, status, src, dst);
+  bench::reporting_errors(state, [&] {
+    if (!ready(state)) return;
+    const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1)), n = static_cast<int>(state.range(2));
+    CudaStream stream;
+    FrameBatch src = nv12_source(w, h, n);
+    FrameBatch dst(kernels::converted_layout(src.layout(), PixelFormat::RGB24), n, MemoryKind::Device);
+    stream.fill_async(src.data(), 0x5a, src.bytes());
+    const NppStreamContext ctx = context(stream);
+    const FrameLayout& sl = src.layout();
+    NppStatus status = NPP_SUCCESS;
+    auto run = [&] {
+      for (int i = 0; i < n && status == NPP_SUCCESS; ++i) {
+        const Npp8u* planes[2] = {reinterpret_cast<const Npp8u*>(src.plane(i, 0)), reinterpret_cast<const Npp8u*>(src.plane(i, 1))};
+        status = npp().nv12_to_rgb(planes, static_cast<int>(sl.planes[0].pitch), reinterpret_cast<Npp8u*>(dst.plane(i, 0)),
+                                   static_cast<int>(dst.layout().planes[0].pitch), NppiSize{w, h}, ctx);
+      }
+    };
+    time_rows(state, stream, run, status, src, dst);
+  });
 }
 
 void BM_NppResizeRgb(benchmark::State& state) {
-  if (!ready(state)) return;
-  const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1)), n = static_cast<int>(state.range(2));
-  const int dw = w / 3, dh = h / 3;
-  CudaStream stream;
-  FrameBatch src(make_layout(PixelFormat::RGB24, w, h), n, MemoryKind::Device);
-  src.resize(n);
-  FrameBatch dst(make_layout(PixelFormat::RGB24, dw, dh), n, MemoryKind::Device);
-  stream.fill_async(src.data(), 0x33, src.bytes());
-  const NppStreamContext ctx = context(stream);
-  NppStatus status = NPP_SUCCESS;
-  auto run = [&] {
-    for (int i = 0; i < n && status == NPP_SUCCESS; ++i)
-      status = npp().resize_rgb(reinterpret_cast<const Npp8u*>(src.plane(i, 0)), static_cast<int>(src.layout().planes[0].pitch),
-                                NppiSize{w, h}, NppiRect{0, 0, w, h}, reinterpret_cast<Npp8u*>(dst.plane(i, 0)),
-                                static_cast<int>(dst.layout().planes[0].pitch), NppiSize{dw, dh}, NppiRect{0, 0, dw, dh},
-                                NPPI_INTER_LINEAR, ctx);
-  };
-  time_rows(state, stream, run, status, src, dst);
+  bench::reporting_errors(state, [&] {
+    if (!ready(state)) return;
+    const int w = static_cast<int>(state.range(0)), h = static_cast<int>(state.range(1)), n = static_cast<int>(state.range(2));
+    const int dw = w / 3, dh = h / 3;
+    CudaStream stream;
+    FrameBatch src(make_layout(PixelFormat::RGB24, w, h), n, MemoryKind::Device);
+    src.resize(n);
+    FrameBatch dst(make_layout(PixelFormat::RGB24, dw, dh), n, MemoryKind::Device);
+    stream.fill_async(src.data(), 0x33, src.bytes());
+    const NppStreamContext ctx = context(stream);
+    NppStatus status = NPP_SUCCESS;
+    auto run = [&] {
+      for (int i = 0; i < n && status == NPP_SUCCESS; ++i)
+        status = npp().resize_rgb(reinterpret_cast<const Npp8u*>(src.plane(i, 0)), static_cast<int>(src.layout().planes[0].pitch),
+                                  NppiSize{w, h}, NppiRect{0, 0, w, h}, reinterpret_cast<Npp8u*>(dst.plane(i, 0)),
+                                  static_cast<int>(dst.layout().planes[0].pitch), NppiSize{dw, dh}, NppiRect{0, 0, dw, dh},
+                                  NPPI_INTER_LINEAR, ctx);
+    };
+    time_rows(state, stream, run, status, src, dst);
+  });
 }
 
 BENCHMARK(BM_NppNv12ToRgb)->ArgNames({"w", "h", "batch"})

@@ -1,4 +1,4 @@
-// End-to-end transcode of the peer-made 1080p H.264 clip (120 frames) into H.264 MP4,
+// End-to-end transcode of the 1080p H.264 clip (bench::clip_1080p, 120 frames) into H.264 MP4,
 // cuframe against the ffmpeg program doing the same work in the same run.
 //
 //   BM_TranscodeCpu/{copy,resize,bicubic,area}  cuframe, CPU path: libavcodec decode,
@@ -43,8 +43,6 @@ namespace {
 using namespace cuframe;
 namespace fs = std::filesystem;
 
-constexpr int kFrames = 120;
-
 fs::path out_path(const std::string& tag) { return fs::temp_directory_path() / ("cuframe-bench-" + tag + ".mp4"); }
 
 void report_stages(benchmark::State& state, const std::vector<TranscodeStats>& runs) {
@@ -68,45 +66,51 @@ void report_stages(benchmark::State& state, const std::vector<TranscodeStats>& r
 
 void BM_TranscodeCpu(benchmark::State& state, const std::string& ops) {
   const std::string& clip = bench::clip_1080p("h264");
-  if (clip.empty()) return state.SkipWithError("no peer ffmpeg to make the 1080p clip (set CUFRAME_FFMPEG)");
-  TranscodeOptions o;
-  o.decode.backend = Backend::Cpu;
-  o.encode.backend = EncoderBackend::Cpu;
-  o.ops = parse_ops(ops);
-  const fs::path out = out_path("cpu");
-  int64_t frames = 0;
-  std::vector<TranscodeStats> runs;
-  for (auto _ : state) {
-    runs.push_back(transcode(InputSource::file(clip), out.string(), o));
-    frames += runs.back().frames;
-  }
-  state.counters["out_kb"] = fs::exists(out) ? static_cast<double>(fs::file_size(out)) / 1024 : 0;
-  fs::remove(out);
-  state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
-  report_stages(state, runs);
+  if (clip.empty()) return state.SkipWithError(bench::clip_problem("h264").c_str());
+  bench::reporting_errors(state, [&] {
+    TranscodeOptions o;
+    o.decode.backend = Backend::Cpu;
+    o.encode.backend = EncoderBackend::Cpu;
+    o.ops = parse_ops(ops);
+    const fs::path out = out_path("cpu");
+    int64_t frames = 0;
+    std::vector<TranscodeStats> runs;
+    for (auto _ : state) {
+      runs.push_back(transcode(InputSource::file(clip), out.string(), o));
+      frames += runs.back().frames;
+    }
+    state.counters["out_kb"] = fs::exists(out) ? static_cast<double>(fs::file_size(out)) / 1024 : 0;
+    fs::remove(out);
+    state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+    report_stages(state, runs);
+  });
 }
 
 void BM_PeerFfmpegTranscode(benchmark::State& state, const std::string& vf) {
   const std::string& clip = bench::clip_1080p("h264");
   const std::string ffmpeg = bench::ffmpeg_path();
-  if (clip.empty() || ffmpeg.empty()) return state.SkipWithError("no peer ffmpeg");
-  const fs::path out = out_path("peer");
-  std::vector<std::string> args = {ffmpeg, "-v", "error", "-nostdin", "-y", "-i", clip};
-  if (!vf.empty()) args.insert(args.end(), {"-vf", vf});
-  args.insert(args.end(), {"-c:v", "libx264", out.string()});
-  int64_t frames = 0;
-  for (auto _ : state) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const test::ProcessResult r = test::run_process(args, {.stdin_file = {}, .stdin_data = {}, .close_stdin_early = false,
-                                                           .timeout_s = 600, .env = {}});
-    const auto t1 = std::chrono::steady_clock::now();
-    if (r.exit_code != 0) return state.SkipWithError(("ffmpeg failed: " + r.last_err_line()).c_str());
-    state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
-    frames += kFrames;
-  }
-  state.counters["out_kb"] = fs::exists(out) ? static_cast<double>(fs::file_size(out)) / 1024 : 0;
-  fs::remove(out);
-  state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+  if (clip.empty()) return state.SkipWithError(bench::clip_problem("h264").c_str());
+  if (ffmpeg.empty()) return state.SkipWithError("no peer ffmpeg");
+  bench::reporting_errors(state, [&] {
+    const fs::path out = out_path("peer");
+    std::vector<std::string> args = {ffmpeg, "-v", "error", "-nostdin", "-y", "-i", clip};
+    if (!vf.empty()) args.insert(args.end(), {"-vf", vf});
+    args.insert(args.end(), {"-c:v", "libx264", out.string()});
+    const int64_t clip_frames = bench::clip_frames(clip);
+    int64_t frames = 0;
+    for (auto _ : state) {
+      const auto t0 = std::chrono::steady_clock::now();
+      const test::ProcessResult r = test::run_process(
+          args, {.stdin_file = {}, .stdin_data = {}, .close_stdin_early = false, .timeout_s = 600, .env = {}});
+      const auto t1 = std::chrono::steady_clock::now();
+      if (r.exit_code != 0) return state.SkipWithError(("ffmpeg failed: " + r.last_err_line()).c_str());
+      state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
+      frames += clip_frames;
+    }
+    state.counters["out_kb"] = fs::exists(out) ? static_cast<double>(fs::file_size(out)) / 1024 : 0;
+    fs::remove(out);
+    state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
+  });
 }
 
 BENCHMARK_CAPTURE(BM_TranscodeCpu, copy, std::string(""))->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -126,10 +130,12 @@ BENCHMARK_CAPTURE(BM_PeerFfmpegTranscode, area, std::string("scale=1280:720:flag
 
 bool have_gpu() { return cuda_device_count() > 0; }
 
+// N transcodes at once, one thread each; each thread keeps its error and the row reports
+// the first one with its message.
 void BM_TranscodeGpu(benchmark::State& state) {
   if (!have_gpu()) return state.SkipWithError("no GPU");
   const std::string& clip = bench::clip_1080p("h264");
-  if (clip.empty()) return state.SkipWithError("no peer ffmpeg to make the 1080p clip");
+  if (clip.empty()) return state.SkipWithError(bench::clip_problem("h264").c_str());
   const int sessions = static_cast<int>(state.range(0));
   TranscodeOptions o;
   o.decode.backend = Backend::Nvdec;
@@ -140,7 +146,7 @@ void BM_TranscodeGpu(benchmark::State& state) {
   for (auto _ : state) {
     std::vector<std::thread> threads;
     std::mutex lock;
-    std::atomic<bool> ok{true};
+    bench::FirstError error;
     for (int s = 0; s < sessions; ++s)
       threads.emplace_back([&, s] {
         try {
@@ -149,12 +155,17 @@ void BM_TranscodeGpu(benchmark::State& state) {
           frames += st.frames;
           encoder = st.encoder;
           runs.push_back(std::move(st));
-        } catch (const std::exception&) {
-          ok = false;
+        } catch (const std::exception& e) {
+          error.keep(e);
+        } catch (...) {
+          error.keep("an exception that is not a std::exception");
         }
       });
     for (auto& t : threads) t.join();
-    if (!ok) return state.SkipWithError("a GPU transcode failed");
+    if (error.any()) {
+      for (int s = 0; s < sessions; ++s) fs::remove(out_path("gpu" + std::to_string(s)));
+      return state.SkipWithError(("a GPU transcode failed: " + error.what()).c_str());
+    }
   }
   for (int s = 0; s < sessions; ++s) fs::remove(out_path("gpu" + std::to_string(s)));
   state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
@@ -164,15 +175,12 @@ void BM_TranscodeGpu(benchmark::State& state) {
 
 // The ffmpeg program's CUDA pipeline: NVDEC into device frames, scale_cuda, then NVENC
 // where the GPU has it, else download and libx264 (what that program can do on an H100).
-void BM_PeerFfmpegCudaTranscode(benchmark::State& state) {
-  if (!have_gpu()) return state.SkipWithError("no GPU");
-  const std::string& clip = bench::clip_1080p("h264");
-  const std::string ffmpeg = bench::ffmpeg_path();
-  if (clip.empty() || ffmpeg.empty()) return state.SkipWithError("no peer ffmpeg");
+void peer_cuda_transcode(benchmark::State& state, const std::string& clip, const std::string& ffmpeg) {
   EncodeParams p;
   p.width = 1280;
   p.height = 720;
   const bool nvenc = nvenc_unavailable_reason(p, EncodeOptions{}).empty();
+  const int64_t clip_frames = bench::clip_frames(clip);
   const int procs = static_cast<int>(state.range(0));
   int64_t frames = 0;
   std::vector<std::vector<std::string>> commands;
@@ -192,11 +200,20 @@ void BM_PeerFfmpegCudaTranscode(benchmark::State& state) {
     const double seconds = bench::run_processes_at_once(commands, error);
     if (seconds < 0) return state.SkipWithError(("ffmpeg's CUDA pipeline failed: " + error).c_str());
     state.SetIterationTime(seconds);
-    frames += static_cast<int64_t>(kFrames) * procs;
+    frames += clip_frames * procs;
   }
   for (int i = 0; i < procs; ++i) fs::remove(out_path("peer-cuda" + std::to_string(i)));
   state.counters["fps"] = benchmark::Counter(static_cast<double>(frames), benchmark::Counter::kIsRate);
   state.SetLabel(nvenc ? "h264_nvenc" : "libx264 (no NVENC)");
+}
+
+void BM_PeerFfmpegCudaTranscode(benchmark::State& state) {
+  if (!have_gpu()) return state.SkipWithError("no GPU");
+  const std::string& clip = bench::clip_1080p("h264");
+  const std::string ffmpeg = bench::ffmpeg_path();
+  if (clip.empty()) return state.SkipWithError(bench::clip_problem("h264").c_str());
+  if (ffmpeg.empty()) return state.SkipWithError("no peer ffmpeg");
+  bench::reporting_errors(state, [&] { peer_cuda_transcode(state, clip, ffmpeg); });
 }
 
 BENCHMARK(BM_TranscodeGpu)->Arg(1)->Arg(4)->Arg(7)->Unit(benchmark::kMillisecond)->UseRealTime();

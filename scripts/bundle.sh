@@ -9,11 +9,14 @@
 #       over 64 MiB, the archive about 36 MB. On the node:
 #       python3 -c "import tarfile; tarfile.open('dist/cuframe-bundle.tar.xz').extractall('dist')"
 #
-# Contents: cuframe, cuframe_tests, cuframe_bench, the examples the tests run, libcuframe.so (static cudart, sm_90
+# Contents: cuframe, cuframe_tests, cuframe_bench, cuframe_nvdec_trace (gpu-check's preflight
+# and NVDEC trace), the examples the tests run, libcuframe.so (static cudart, sm_90
 # code only), the FFmpeg libraries built from Debian's source (x264/x265 inside
 # libavcodec; Note [Portable FFmpeg]), the peer programs ffmpeg and ffprobe, the few
 # shared libraries Debian has no static archive for (dav1d, SVT-AV1, Google Benchmark),
-# all behind an $ORIGIN rpath; data/ with the samples; gpu-check.sh. Our binaries link
+# all behind an $ORIGIN rpath; data/ with the samples and the virtual NVDEC's reference
+# traces; bench-inputs/ with the benchmarks' 1080p H.264 and HEVC clips, made here by the
+# bundle's own ffmpeg so that nothing is encoded on the node; gpu-check.sh. Our binaries link
 # libstdc++ statically; from the node come glibc (>= 2.35, checked below) and, for x265,
 # any libstdc++.so.6 (it asks only for GLIBCXX_3.4). Nothing
 # links libcuda, libnvcuvid or libnvidia-encode: they are loaded at run time from the
@@ -30,12 +33,13 @@ npp_dir=
 [ "$with_npp" != 1 ] || npp_dir=$(scripts/npp.sh)
 cmake --preset portable -DCUFRAME_NPP_DIR="$npp_dir" >/dev/null
 examples=(example_gray_in_memory example_process_in_chunks example_live_stream example_parallel_decode)
-cmake --build --preset portable -j "$(cuframe_jobs)" --target cuframe_cli cuframe_tests cuframe_bench "${examples[@]}"
+cmake --build --preset portable -j "$(cuframe_jobs)" --target cuframe_cli cuframe_tests cuframe_bench cuframe_nvdec_trace \
+  "${examples[@]}"
 
 rm -rf "$out"
 mkdir -p "$out"
 b=build/portable
-cp "$b/host/cli/cuframe" "$b/tests/cuframe_tests" "$b/bench/cuframe_bench" "$out/"
+cp "$b/host/cli/cuframe" "$b/tests/cuframe_tests" "$b/bench/cuframe_bench" "$b/tests/nvdec_trace/cuframe_nvdec_trace" "$out/"
 for e in "${examples[@]}"; do cp "$b/host/examples/$e" "$out/"; done  # run by the tests (CUFRAME_EXAMPLES_DIR)
 # Shared libraries go in under their SONAME, dereferenced (no symlinks to carry).
 copy_so() { local soname; soname=$(objdump -p "$1" | awk '/SONAME/{print $2}'); cp -L "$1" "$out/${soname:-$(basename "$1")}"; }
@@ -46,7 +50,7 @@ for lib in avformat avcodec avutil swscale swresample avfilter; do
 done
 cp scripts/gpu-check.sh "$out/"
 # Shared libraries that are neither glibc nor the driver's travel along.
-for exe in "$out"/cuframe "$out"/cuframe_tests "$out"/cuframe_bench "$out"/ffmpeg "$out"/ffprobe; do
+for exe in "$out"/cuframe "$out"/cuframe_tests "$out"/cuframe_bench "$out"/cuframe_nvdec_trace "$out"/ffmpeg "$out"/ffprobe; do
   ldd "$exe" | awk '/=> \//{print $3}' | while read -r lib; do
     case "$(basename "$lib")" in
       libc.so*|libm.so*|libdl.so*|libpthread.so*|librt.so*|ld-linux*|libstdc++.so*|libgcc_s.so*) ;;
@@ -63,8 +67,17 @@ for f in "$out"/*; do
 done
 if [ "$with_data" = 1 ]; then
   mkdir -p "$out/data"
-  cp -r tests/data/samples tests/data/h264 tests/data/streams tests/data/bad tests/data/fuzz_regressions "$out/data/"
+  cp -r tests/data/samples tests/data/h264 tests/data/streams tests/data/bad tests/data/fuzz_regressions \
+    tests/data/nvdec_traces "$out/data/"
 fi
+# The benchmark inputs (bench::clip_1080p): testsrc2 1080p, 4 s at 30 fps, libx264 and libx265
+# at their defaults, yuv420p; made with the bundle's ffmpeg (about 5.5 MB together).
+mkdir -p "$out/bench-inputs"
+for c in h264:libx264 hevc:libx265; do
+  (cd / && env -i X265_LOG=none "$out/ffmpeg" -v error -nostdin -y \
+     -filter_complex testsrc2=size=1920x1080:rate=30:duration=4 -c:v "${c#*:}" -pix_fmt yuv420p \
+     "$out/bench-inputs/${c%%:*}.mp4")
+done
 if [ -n "$npp_dir" ]; then  # loaded at run time by cuframe_bench's BM_Npp* rows (gpu-check.sh sets CUFRAME_NPP_DIR)
   mkdir -p "$out/npp/lib"
   cp "$npp_dir"/lib/*.so.13 "$out/npp/lib/"
@@ -72,8 +85,10 @@ if [ -n "$npp_dir" ]; then  # loaded at run time by cuframe_bench's BM_Npp* rows
 fi
 cat > "$out/README.txt" <<'TXT'
 cuframe portable bundle. On the GPU node, from this folder:
-  ./gpu-check.sh OUTDIR        GPU/driver/NVDEC/NVENC table, all tests with
-                               CUFRAME_REQUIRE_GPU=1, benchmarks; results in OUTDIR
+  ./gpu-check.sh OUTDIR        at most 420 s: preflight (driver, libnvcuvid, decode caps),
+                               the caps table, an NVDEC callback trace compared with the
+                               virtual model's, the GPU tests with CUFRAME_REQUIRE_GPU=1,
+                               a short benchmark set; results in OUTDIR, summary last
   ./cuframe devices --caps     what the driver and the codec engines offer
   ./cuframe probe FILE --json
 TXT
@@ -89,7 +104,8 @@ fi
 
 # Proof: the binaries start from another directory with a clean environment, and
 # nothing is missing but the driver's own libraries (which nothing links).
-missing=$(for f in "$out"/cuframe "$out"/cuframe_tests "$out"/cuframe_bench "$out"/ffmpeg "$out"/ffprobe; do
+missing=$(for f in "$out"/cuframe "$out"/cuframe_tests "$out"/cuframe_bench "$out"/cuframe_nvdec_trace "$out"/ffmpeg \
+                   "$out"/ffprobe; do
   env -i ldd "$f" | grep "not found" || true; done)
 [ -z "$missing" ] || { echo "unresolved libraries:"; echo "$missing"; exit 1; }
 (cd / && env -i "$out/cuframe" --version && env -i "$out/ffmpeg" -hide_banner -version | head -1)
