@@ -11,10 +11,18 @@
 //   - one decode callback per picture, in decode order, CurrPicIdx cycling through the
 //     surfaces that hold no undisplayed picture; a packet libavcodec rejects gives none;
 //   - display callbacks in output order, holding up to ulMaxDisplayDelay pictures
-//     (CUFRAME_VIRTUAL_NVDEC_DISPLAY=late: until every surface holds one, as a real parser
-//     may); at CUVID_PKT_ENDOFSTREAM every pending picture is displayed in one call;
+//     (CUFRAME_VIRTUAL_NVDEC_DISPLAY=late: as long as one surface is left for the next
+//     picture, as a real parser may); at CUVID_PKT_ENDOFSTREAM every pending picture is
+//     displayed in one call;
 //   - timestamps pass through with CUVID_PKT_TIMESTAMP, else are interpolated in
-//     ulClockRate units (10 MHz when 0).
+//     ulClockRate units (10 MHz when 0);
+//   - the coded size in the codec's block units (16, or 8 for HEVC, VP9 and AV1) and, for
+//     H.264, the display area of the SPS's frame cropping over uncropped pictures (so the
+//     application's display area and crop are exercised); a packet of headers alone is
+//     kept for the next picture; a picture with a bitstream error gives no decode callback
+//     (libavcodec with AV_EF_EXPLODE);
+//   - after a sequence callback returned 0 nothing more is decoded, unless
+//     CUFRAME_VIRTUAL_NVDEC_AFTER_REFUSAL=continue (the pessimistic reading of "0: fail").
 // Every picture libavcodec outputs is displayed: its drops before the first keyframe and
 // of RASL pictures are kept (an assumption the first real GPU run must confirm), edit lists
 // and discards are the application's job. A map copies the picture into an output surface
