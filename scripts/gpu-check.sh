@@ -89,7 +89,7 @@ else
 fi
 
 echo "== benchmarks (GPU rows and their peers, limit ${bench_s}s)"
-bench_filter='BM_DecodeNvdec|BM_PeerFfmpegNvdec|BM_NvdecOpenToFirstFrame|BM_ColorGpu|BM_ResizeGpu|BM_CopyD2D'
+bench_filter='BM_DecodeNvdec|BM_PeerFfmpegNvdec|BM_NvdecOpenToFirstFrame|BM_ColorGpu|BM_ResizeGpu|BM_BlurGpu|BM_CopyD2D'
 bench_filter+='|BM_EncodeNvenc|BM_PeerFfmpegNvenc|BM_TranscodeGpu|BM_PeerFfmpegCudaTranscode|BM_Npp'
 timeout "$bench_s" "$bin/cuframe_bench" --benchmark_filter="$bench_filter" --benchmark_repetitions=3 \
   --benchmark_report_aggregates_only=true --benchmark_min_time=0.2 \
