@@ -347,6 +347,7 @@ else
   groups=(nvdec '^BM_(DecodeNvdec|PeerFfmpegNvdec)/(h264|hevc)/(1|7|14)/'
           open '^BM_(NvdecOpenToFirstFrame|OpenToFirstFrame)/'
           kernels "$kernels"
+          blur '^BM_BlurGpu/w:1920/h:1080/sigma:(2|20)/'
           transcode '^BM_(TranscodeGpu|PeerFfmpegCudaTranscode)/1/')
   min_time=0.1
 fi

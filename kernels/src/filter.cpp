@@ -50,8 +50,9 @@ GeometryJob plane_job(const FrameBatch& src, FrameBatch& dst, int p) {
   return j;
 }
 
-// The plain per-sample form of both passes: what the GPU kernels compute, kept for the
-// tests that prove Note [CPU blur rows] exact (filter_testing.hpp).
+// The plain per-sample form of both passes (blur_h / blur_v: the taps in the order the GPU
+// kernels sum them from their tiles, Note [Blur tap order]), kept for the tests that prove
+// Note [CPU blur rows] exact (filter_testing.hpp).
 template <typename T>
 void blur_cpu_per_sample(const BlurJob& b, const BlurWeights& w) {
   const GeometryJob& j = b.plane;
@@ -323,6 +324,45 @@ void adjust_brightness_contrast(FrameBatch& batch, double brightness, double con
 }
 
 namespace detail {
+
+// Note [GPU blur tiles] (filter.cu) says why these sizes.
+BlurTiles plan_blur_tiles(int width, int height, int channels, int sample_bytes, int radius) {
+  const int r = radius;
+  BlurTiles t{};
+  // Horizontal: a tile holds (h_pixels + 2r) pixels of one row, as the source's samples.
+  const int row_pixels = kBlurTileBytes / (channels * sample_bytes);
+  t.h_pixels = std::min(row_pixels - 2 * r, std::max((kBlurMinTileSamples + channels - 1) / channels, 4 * r));
+  t.h_threads = std::min(kBlurThreads, (std::min(t.h_pixels, width) * channels + 31) / 32 * 32);
+  // Vertical: a tile holds v_columns float samples of (v_rows + 2r) scratch rows: the
+  // widest (longest coalesced row pieces) that leaves room for 4r output rows, 4 at least
+  // (16-byte pieces; past r = 341 they leave room for fewer).
+  int columns = 32;
+  while (columns > 4 && kBlurTileBytes / (4 * columns) < 6 * r) columns /= 2;
+  while (columns > 1 && columns / 2 >= width * channels) columns /= 2;  // no wider than the row
+  const int rows = kBlurTileBytes / (4 * columns);
+  t.v_columns = columns;
+  t.v_rows = std::min(rows - 2 * r, std::max(kBlurMinTileSamples / columns, 4 * r));
+  t.v_threads_y = std::min(kBlurThreads / columns, std::min(t.v_rows, height));
+  if (t.h_pixels < 1 || t.v_rows < 1 || width < 1 || height < 1)
+    throw Error(Errc::InvalidArgument, "blur", "no GPU tile fits radius " + std::to_string(r));
+  return t;
+}
+
+BlurLoads blur_global_loads(const BlurTiles& t, int width, int height, int radius) {
+  // Each row's tiles load the samples of their spans (the same on every row), each column
+  // tile's row tiles the rows of theirs (the same on every column).
+  double h = 0, v = 0;
+  for (int x0 = 0; x0 < width; x0 += t.h_pixels) {
+    const TileSpan s = tile_span(x0, std::min(t.h_pixels, width - x0), radius, width);
+    h += s.hi - s.lo;
+  }
+  for (int y0 = 0; y0 < height; y0 += t.v_rows) {
+    const TileSpan s = tile_span(y0, std::min(t.v_rows, height - y0), radius, height);
+    v += s.hi - s.lo;
+  }
+  return {h / width, v / height};
+}
+
 void blur_per_sample(GaussianBlur& blur, const FrameBatch& src, FrameBatch& dst) {
   struct PerSample {
     PerSample() { t_blur_per_sample = true; }

@@ -4,13 +4,17 @@
 // brightness/contrast formula within 1 LSB, with YUV chroma untouched.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
+#include <vector>
 
 #include "cuframe/kernels/filter.hpp"
 #include "cuframe/kernels/color.hpp"
 #include "cuframe/kernels/geometry.hpp"
+#include "filter_impl.hpp"     // white box: the GPU blur's tile plan
 #include "filter_testing.hpp"  // white box: detail::blur_per_sample
 #include "support/gpu.hpp"
 #include "support/helpers.hpp"
@@ -93,10 +97,10 @@ TEST(Blur, MatchesTheReference) {
 }
 
 // Note [CPU blur rows] (kernels/src/filter.cpp): the row path gives exactly what the
-// per-sample blur_h / blur_v (the GPU kernels' functions) give: wide and narrow planes
-// (narrower than the kernel: every column is an edge column), 1 to 3 channels, NV12's
-// interleaved chroma, small and large sigma; and float planes, whose outputs are not
-// rounded, so that any change in the order of the operations shows.
+// per-sample blur_h / blur_v (Note [Blur tap order], as the GPU kernels sum) give: wide
+// and narrow planes (narrower than the kernel: every column is an edge column), 1 to 3
+// channels, NV12's interleaved chroma, small and large sigma; and float planes, whose
+// outputs are not rounded, so that any change in the order of the operations shows.
 TEST(Blur, CpuRowsEqualTheSharedPerSampleMathExactly) {
   struct Case {
     PixelFormat f;
@@ -121,6 +125,53 @@ TEST(Blur, CpuRowsEqualTheSharedPerSampleMathExactly) {
     EXPECT_EQ(std::memcmp(rows.data(), per_sample.data(), src.layout().frame_stride * 2), 0)
         << to_string(c.f) << " " << c.w << "x" << c.h << " sigma " << c.sigma;
   }
+}
+
+// GPU review item 18, Note [GPU blur tiles] (kernels/src/filter.cu): the tiles the GPU
+// blur plans load each input sample about once a pass, at most 2 loads an output sample
+// (under 1.7 on the longest planes at r = 400), for every plane kind, every radius up to
+// the largest and sizes from a pixel to past 8K, where the per-sample kernels loaded
+// 2r + 1 (801 at r = 400). Every tile fits its static shared memory and every block sm_90's limits. This
+// counts the plan (the kernels' tile loops, run on the host), so it holds in every build;
+// it measures no time (the virtual GPU proves nothing about speed).
+TEST(Blur, GpuTilesLoadEachInputAboutOnce) {
+  using kernels::detail::blur_global_loads;
+  using kernels::detail::plan_blur_tiles;
+  struct Kind {
+    int channels, sample_bytes;
+  };
+  struct Size {
+    int w, h;
+  };
+  double worst = 0;
+  for (const Kind k : {Kind{1, 1}, Kind{2, 1}, Kind{3, 1}, Kind{4, 1}, Kind{1, 2}, Kind{2, 2}, Kind{1, 4}})
+    for (const int r : {0, 1, 6, 50, 64, 65, 150, 200, 300, 341, 342, 399, 400})
+      for (const Size z : {Size{1, 1}, Size{37, 23}, Size{333, 37}, Size{1920, 1080}, Size{3840, 2160}, Size{8192, 4320},
+                           Size{3601, 3}, Size{3, 3601}, Size{20000, 1}, Size{1, 20000}}) {
+        const auto t = plan_blur_tiles(z.w, z.h, k.channels, k.sample_bytes, r);
+        const auto loads = blur_global_loads(t, z.w, z.h, r);
+        const std::string what = std::to_string(z.w) + "x" + std::to_string(z.h) + " " + std::to_string(k.channels) + "x" +
+                                 std::to_string(k.sample_bytes) + " bytes, r " + std::to_string(r);
+        EXPECT_LE(loads.h, 2.0) << what;
+        EXPECT_LE(loads.v, 2.0) << what;
+        EXPECT_GE(std::min(loads.h, loads.v), 1.0) << what;  // every input read at least once
+        worst = std::max({worst, loads.h, loads.v});
+        EXPECT_LE((t.h_pixels + 2 * r) * k.channels * k.sample_bytes, kernels::detail::kBlurTileBytes) << what;
+        EXPECT_LE(t.v_columns * (t.v_rows + 2 * r) * 4, kernels::detail::kBlurTileBytes) << what;
+        EXPECT_LE(kernels::detail::kBlurTileBytes, 48 * 1024);
+        EXPECT_TRUE(t.h_threads >= 32 && t.h_threads <= 1024 && t.h_threads % 32 == 0) << what;
+        EXPECT_TRUE(t.v_columns >= 1 && t.v_threads_y >= 1 && t.v_columns * t.v_threads_y <= 1024) << what;
+      }
+  EXPECT_LE(worst, 1.7) << "the longest planes at r = 400";
+  // r = 400: planes narrower and shorter than the halo are loaded exactly once; 4K 16-bit
+  // luma about once (a tile spans the frame's height), where the per-sample kernels loaded 801.
+  const auto narrow = blur_global_loads(plan_blur_tiles(37, 23, 4, 1, 400), 37, 23, 400);
+  EXPECT_EQ(narrow.h, 1.0);
+  EXPECT_EQ(narrow.v, 1.0);
+  const auto uhd = blur_global_loads(plan_blur_tiles(3840, 2160, 1, 2, 400), 3840, 2160, 400);
+  EXPECT_LE(uhd.h, 1.5);
+  EXPECT_LE(uhd.v, 1.4);
+  EXPECT_THROW(plan_blur_tiles(64, 64, 4, 4, 2000), Error);  // no tile holds such a halo
 }
 
 TEST(Blur, PlannedOnceRunsWithoutAllocating) {
@@ -200,6 +251,61 @@ TEST(FilterGpu, EqualsTheCpuExecutor) {
   }
 }
 
+// A batch of `f` with random samples: bytes, or floats in [0, 1] for float formats (pitch
+// padding included).
+FrameBatch random_batch(PixelFormat f, int w, int h, int frames, uint32_t seed) {
+  FrameBatch b = random_u8(f, w, h, frames, seed);
+  if (f == PixelFormat::RGBPF32) {
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> unit(0.0f, 1.0f);
+    auto* p = reinterpret_cast<float*>(b.data());
+    for (size_t i = 0; i < b.bytes() / sizeof(float); ++i) p[i] = unit(rng);
+  }
+  return b;
+}
+
+// GPU review item 18, Note [GPU blur tiles]: the shared-memory tiles give the CPU
+// executor's bytes, byte for byte (float planes unrounded, so any change in the order of
+// the taps shows), on every format the blur takes, at sigma 100 — the largest
+// GaussianBlur takes: r = 400 on 16-bit and float planes, 300 on 8-bit ones (their size
+// rule gives no more), half on 4:2:0 chroma — on odd planes narrower and shorter than the
+// halo (one tile, every tap clamped), on planes 3601 long along one pass (several tiles,
+// inner ones reading at fixed offsets), and at sigma 1.5 on planes of several tiles along
+// both passes. Outputs are poisoned; pitch padding must stay so.
+TEST(FilterGpu, LargeRadiiEqualTheCpuExecutorOnEveryFormat) {
+  CUFRAME_GPU_TEST();
+  CudaStream stream;
+  struct Case {
+    int w, h, frames;
+    double sigma;
+  };
+  for (const PixelFormat f : {PixelFormat::NV12, PixelFormat::P016, PixelFormat::YUV444P, PixelFormat::YUV444P16,
+                              PixelFormat::RGB24, PixelFormat::BGR24, PixelFormat::RGBA, PixelFormat::RGBP, PixelFormat::Gray8,
+                              PixelFormat::RGBPF32})
+    for (const Case c : {Case{37, 23, 2, 100.0}, Case{3601, 3, 1, 100.0}, Case{3, 3601, 1, 100.0}, Case{2101, 71, 1, 1.5}}) {
+      const FrameBatch src = random_batch(f, c.w, c.h, c.frames, 29);
+      FrameBatch dsrc(src.layout(), c.frames, MemoryKind::Device), ddst(src.layout(), c.frames, MemoryKind::Device);
+      stream.copy_async(dsrc.data(), src.data(), src.bytes());
+      dsrc.resize(c.frames);
+      kernels::GaussianBlur cpu_blur(src.layout(), c.frames, c.sigma, MemoryKind::Host);
+      kernels::GaussianBlur gpu_blur(src.layout(), c.frames, c.sigma, MemoryKind::Device);
+      if (c.sigma == 100.0) {
+        const bool eight_bit = f != PixelFormat::P016 && f != PixelFormat::YUV444P16 && f != PixelFormat::RGBPF32;
+        EXPECT_EQ(gpu_blur.radius(), eight_bit ? 300 : 400) << to_string(f);
+      }
+      FrameBatch cpu = poisoned(src.layout(), c.frames);
+      cpu_blur.run(src, cpu);
+      expect_guards_intact(cpu);
+      stream.fill_async(ddst.data(), test::kPoison, ddst.bytes());
+      gpu_blur.run(dsrc, ddst, &stream);
+      std::vector<uint8_t> back(ddst.bytes());
+      stream.copy_async(back.data(), ddst.data(), ddst.bytes());
+      stream.synchronize();
+      EXPECT_EQ(std::memcmp(back.data(), cpu.data(), ddst.bytes()), 0)
+          << to_string(f) << " " << c.w << "x" << c.h << " sigma " << c.sigma << " (r " << gpu_blur.radius() << ")";
+    }
+}
+
 // GPU review item 12: resident mode runs an op on the whole clip in one launch, and grid z
 // (the frame index) is at most 65535 on sm_90. A batch of more frames must still work —
 // split into launches — with every frame done, the last one included.
@@ -259,6 +365,24 @@ TEST(FilterGpu, BatchesOverTheGridLimit) {
   };
   EXPECT_EQ(differing_frames(back_big, cpu_big), 0) << "resize of 65537 frames";
   EXPECT_EQ(differing_frames(back_rgb, cpu_rgb), 0) << "NV12 -> RGB24 of 65537 frames";
+  // And the blur's tiled passes (Note [GPU blur tiles]), on 3x1 gray frames (small: the
+  // virtual GPU runs their blocks as fibers).
+  const FrameLayout gray = make_layout(PixelFormat::Gray8, 3, 1);
+  FrameBatch gray_host(gray, frames, MemoryKind::Host);
+  for (size_t i = 0; i < gray_host.bytes(); ++i) gray_host.data()[i] = static_cast<std::byte>(i * 89 + 3);
+  gray_host.resize(frames);
+  FrameBatch gray_dev(gray, frames, MemoryKind::Device), blurred_dev(gray, frames, MemoryKind::Device);
+  stream.copy_async(gray_dev.data(), gray_host.data(), gray_host.bytes());
+  gray_dev.resize(frames);
+  FrameBatch blurred_cpu = poisoned(gray, frames);
+  kernels::GaussianBlur(gray, frames, 0.8, MemoryKind::Host).run(gray_host, blurred_cpu);
+  stream.fill_async(blurred_dev.data(), test::kPoison, blurred_dev.bytes());
+  kernels::GaussianBlur gpu_blur(gray, frames, 0.8, MemoryKind::Device);
+  gpu_blur.run(gray_dev, blurred_dev, &stream);
+  std::vector<uint8_t> back_blurred(blurred_dev.bytes());
+  stream.copy_async(back_blurred.data(), blurred_dev.data(), blurred_dev.bytes());
+  stream.synchronize();
+  EXPECT_EQ(differing_frames(back_blurred, blurred_cpu), 0) << "blur of 65537 frames";
 }
 
 }  // namespace
