@@ -11,6 +11,7 @@
 #include "color_impl.hpp"
 #include "color_testing.hpp"
 #include "color_to_yuv_impl.hpp"
+#include "to_yuv_any.hpp"
 #include "fused_impl.hpp"
 #include "cpu_pool.hpp"
 #include "cpu_simd.hpp"
@@ -450,8 +451,9 @@ void crop_resize_normalize(const FrameBatch& src, FrameBatch& dst, const CropRec
 }
 
 FrameLayout yuv_layout(const FrameLayout& rgb, PixelFormat format, int bit_depth) {
-  if (rgb.format != PixelFormat::RGB24 && rgb.format != PixelFormat::BGR24)
-    throw Error(Errc::Unsupported, "colour conversion", std::string("RGB -> YUV takes rgb24 or bgr24, not ") + to_string(rgb.format));
+  if (rgb.format != PixelFormat::RGB24 && rgb.format != PixelFormat::BGR24 && !detail::to_yuv_any_takes(rgb.format))
+    throw Error(Errc::Unsupported, "colour conversion",
+                std::string("RGB -> YUV takes rgb24, bgr24, rgba, gray, rgbp, rgbpf32 or rgbpf16, not ") + to_string(rgb.format));
   if (format == PixelFormat::NV12) return make_layout(format, rgb.width, rgb.height, 8);
   if (format == PixelFormat::P016 && (bit_depth == 10 || bit_depth == 12 || bit_depth == 16))
     return make_layout(format, rgb.width, rgb.height, bit_depth);
@@ -459,6 +461,7 @@ FrameLayout yuv_layout(const FrameLayout& rgb, PixelFormat format, int bit_depth
 }
 
 void convert_to_yuv(const FrameBatch& src, FrameBatch& dst, ColorMatrix matrix, ColorRange range, const CudaStream* stream) {
+  if (detail::to_yuv_any_takes(src.layout().format)) return detail::convert_to_yuv_any(src, dst, matrix, range, stream);
   const FrameLayout& dl = dst.layout();
   if (dl != yuv_layout(src.layout(), dl.format, dl.bit_depth))
     throw Error(Errc::InvalidArgument, "colour conversion", "destination layout does not match the source's size");

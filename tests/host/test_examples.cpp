@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
+#include <string>
 
 #include "cuframe/cuframe.hpp"
 #include "support/process.hpp"
@@ -47,6 +49,20 @@ TEST(Examples, GrayInMemory) {
   EXPECT_EQ(frames, 60);
   EXPECT_EQ(off, 0) << "chroma samples away from neutral";
   EXPECT_GE(test::compare_videos(InputSource::file(in), InputSource::file(out.string())).psnr_y_db, 38.0);
+}
+
+// Issue 19's acceptance: the recipe is at most 30 lines of code with VideoWriter (comments
+// and blank lines not counted). The source is beside the test data in a source tree only.
+TEST(Examples, GrayInMemoryIsShort) {
+  const fs::path src = test::data_dir() / ".." / ".." / "host" / "examples" / "gray_in_memory.cpp";
+  if (!fs::exists(src)) GTEST_SKIP() << "no source tree beside the test data";
+  std::istringstream in(test::read_file(src));
+  int code = 0;
+  for (std::string line; std::getline(in, line);) {
+    const size_t first = line.find_first_not_of(" \t");
+    if (first != std::string::npos && line.compare(first, 2, "//") != 0) ++code;
+  }
+  EXPECT_LE(code, 30);
 }
 
 TEST(Examples, ProcessInChunks) {

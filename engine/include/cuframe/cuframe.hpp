@@ -21,3 +21,4 @@
 #include "cuframe/probe.hpp"
 #include "cuframe/resident.hpp"
 #include "cuframe/version.hpp"
+#include "cuframe/video_writer.hpp"

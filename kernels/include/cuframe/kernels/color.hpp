@@ -67,8 +67,10 @@ struct Normalize {
 void crop_resize_normalize(const FrameBatch& src, FrameBatch& dst, const CropRect& rect, const Normalize& norm = {},
                            const ColorSettings& settings = {}, const CudaStream* stream = nullptr);
 
-/// RGB -> YUV for the encoder: rgb24/bgr24 batches to nv12 (8-bit) or p016 (`bit_depth`
-/// 10 or 12, MSB-aligned), with `matrix` and `range`. Luma per pixel; 4:2:0 chroma at
+/// RGB -> YUV for the encoder: rgb24, bgr24, rgba (alpha ignored), rgbp, gray and
+/// rgbpf32 / rgbpf16 (clamped to [0, 1], NaN as 0) batches to nv12 (8-bit) or p016
+/// (`bit_depth` 10, 12 or 16, MSB-aligned), with `matrix` and `range`. Gray is full-range
+/// luma (what convert_color writes): it goes back to `range` as luma, chroma neutral. Luma per pixel; 4:2:0 chroma at
 /// the left siting (MPEG-2 default: columns filtered [1 2 1]/4 around even x, the two rows
 /// averaged), edges replicated. dst.color is set to what was written.
 FrameLayout yuv_layout(const FrameLayout& rgb, PixelFormat format, int bit_depth = 8);
