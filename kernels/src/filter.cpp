@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "cpu_pool.hpp"
-#include "cpu_simd.hpp"
+#include "cpu_rows.hpp"
 #include "cuframe/error.hpp"
 #include "filter_impl.hpp"
 #include "filter_testing.hpp"
@@ -67,13 +66,13 @@ void blur_cpu_per_sample(const BlurJob& b, const BlurWeights& w) {
 }
 
 // Note [CPU blur rows]: both passes run a row at a time with the taps in the outer loop
-// and the samples of the row in the inner one, so the compiler vectorises across the
-// row; the columns within `radius` of an edge (where samples are clamped) go through
-// blur_h, sample by sample. Each output sample still sees exactly the operations of
-// blur_h / blur_v in the same order (w0 * s, then + w_k * (s[-k] + s[+k]) for k = 1..r),
-// so the result is bit for bit the per-sample one (tests/kernels/test_filter.cpp).
-constexpr int kBlock = 16;
-
+// and the samples of the row in the inner one, in SIMD (Note [CPU rows in Highway]):
+// blur_horizontal on a float copy of each source row, blur_vertical straight into the
+// destination's samples; the columns within `radius` of an edge (where samples are
+// clamped) go through blur_h, sample by sample. Each output sample still sees exactly
+// the operations of blur_h / blur_v in the same order (w0 * s, then + w_k * (s[-k] +
+// s[+k]) for k = 1..r), so the result is bit for bit the per-sample one
+// (tests/kernels/test_filter.cpp).
 template <typename T>
 void blur_cpu(const BlurJob& b, const BlurWeights& w) {
   const GeometryJob& j = b.plane;
@@ -91,25 +90,8 @@ void blur_cpu(const BlurJob& b, const BlurWeights& w) {
       float* acc = reinterpret_cast<float*>(b.scratch_out.base + static_cast<std::size_t>(z) * b.scratch_out.frame_stride +
                                             static_cast<std::size_t>(y) * b.scratch_out.pitch);
       const int lo = std::min(r, width), hi = std::max(lo, width - r);  // interior columns [lo, hi)
-      for (int i = 0; i < n; ++i) f[i] = static_cast<float>(src[i]);  // exact
-      // Blocks of kBlock samples keep their sums in registers over all the taps.
-      int i = lo * ch;
-      for (; i + kBlock <= hi * ch; i += kBlock) {
-        float a[kBlock];
-        for (int q = 0; q < kBlock; ++q) a[q] = fmul(w.w[0], f[i + q]);
-        for (int k = 1; k <= r; ++k) {
-          const float wk = w.w[k];
-          const float* l = f + i - k * ch;
-          const float* h = f + i + k * ch;
-          for (int q = 0; q < kBlock; ++q) a[q] = fadd(a[q], fmul(wk, fadd(l[q], h[q])));
-        }
-        for (int q = 0; q < kBlock; ++q) acc[i + q] = a[q];
-      }
-      for (; i < hi * ch; ++i) {
-        float a = fmul(w.w[0], f[i]);
-        for (int k = 1; k <= r; ++k) a = fadd(a, fmul(w.w[k], fadd(f[i - k * ch], f[i + k * ch])));
-        acc[i] = a;
-      }
+      row_to_float(src, n, f);  // exact
+      blur_horizontal(f, lo * ch, hi * ch, ch, w.w, r, acc);
       for (int x = 0; x < lo; ++x)
         for (int c = 0; c < ch; ++c) acc[x * ch + c] = blur_h<T>(j.in, z, x, y, c, ch, w);
       for (int x = hi; x < width; ++x)
@@ -118,11 +100,8 @@ void blur_cpu(const BlurJob& b, const BlurWeights& w) {
   };
   parallel_for(j.frames * j.in.height, h_rows);
   auto v_rows = [&](int begin, int end) {
-    thread_local std::vector<float> acc_row;
     thread_local std::vector<const float*> tap_rows;  // rows y - k (2k - 1) and y + k (2k), k = 1..r
-    if (acc_row.size() < static_cast<std::size_t>(n)) acc_row.resize(static_cast<std::size_t>(n));
     if (tap_rows.size() < 2 * static_cast<std::size_t>(r) + 1) tap_rows.resize(2 * static_cast<std::size_t>(r) + 1);
-    float* acc = acc_row.data();
     const float** taps = tap_rows.data();
     for (int row = begin; row < end; ++row) {
       const int z = row / j.in.height, y = row % j.in.height;
@@ -133,34 +112,9 @@ void blur_cpu(const BlurJob& b, const BlurWeights& w) {
       };
       const float* mid = scratch_row(y);
       for (int k = 1; k <= r; ++k) taps[2 * k - 1] = scratch_row(y - k), taps[2 * k] = scratch_row(y + k);
-      // Blocks of kBlock samples keep their sums in registers over all the taps.
-      int i = 0;
-      for (; i + kBlock <= n; i += kBlock) {
-        float a[kBlock];
-        for (int q = 0; q < kBlock; ++q) a[q] = fmul(w.w[0], mid[i + q]);
-        for (int k = 1; k <= r; ++k) {
-          const float wk = w.w[k];
-          const float* up = taps[2 * k - 1] + i;
-          const float* down = taps[2 * k] + i;
-          for (int q = 0; q < kBlock; ++q) a[q] = fadd(a[q], fmul(wk, fadd(up[q], down[q])));
-        }
-        for (int q = 0; q < kBlock; ++q) acc[i + q] = a[q];
-      }
-      for (; i < n; ++i) {
-        float a = fmul(w.w[0], mid[i]);
-        for (int k = 1; k <= r; ++k) a = fadd(a, fmul(w.w[k], fadd(taps[2 * k - 1][i], taps[2 * k][i])));
-        acc[i] = a;
-      }
       T* out = reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
                                     static_cast<std::size_t>(y) * j.out.pitch);
-      i = 0;
-#if defined(__SSE2__)
-      if constexpr (std::is_same_v<T, std::uint8_t>)  // Note [CPU to_u8 in SSE2]
-        for (; i + 16 <= n; i += 16)
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), to_u8_x16(_mm_loadu_ps(acc + i), _mm_loadu_ps(acc + i + 4),
-                                                                          _mm_loadu_ps(acc + i + 8), _mm_loadu_ps(acc + i + 12)));
-#endif
-      for (; i < n; ++i) out[i] = to_sample<T>(acc[i]);
+      blur_vertical(mid, taps, w.w, r, n, out);
     }
   };
   parallel_for(j.frames * j.in.height, v_rows);

@@ -9,7 +9,9 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <random>
 #include <vector>
 #include <tuple>
@@ -17,7 +19,9 @@
 #include "cuframe/decoder.hpp"
 #include "cuframe/error.hpp"
 #include "color_testing.hpp"
+#include "cpu_simd_testing.hpp"  // white box: every SIMD target
 #include "cuframe/kernels/color.hpp"
+#include "cuframe/kernels/cpu.hpp"
 #include "support/gpu.hpp"
 #include "support/helpers.hpp"
 #include "support/test_env.hpp"
@@ -365,7 +369,9 @@ TEST(ColorCpuRows, EqualTheSharedPerPixelMathExactly) {
   struct Shape {
     int w, h, frames;
   };
-  for (const Shape shape : {Shape{77, 41, 3}, Shape{77, 2, 40}})
+  kernels::detail::for_each_simd_target([&](const std::string& target) {
+  SCOPED_TRACE("SIMD target " + target);
+  for (const Shape shape : {Shape{77, 41, 3}, Shape{77, 2, 40}, Shape{301, 9, 2}})
   for (PixelFormat src_fmt : {PixelFormat::NV12, PixelFormat::P016, PixelFormat::YUV444P, PixelFormat::YUV444P16})
     for (ChromaLocation loc : {ChromaLocation::Left, ChromaLocation::Center, ChromaLocation::TopLeft, ChromaLocation::Bottom}) {
       const int depth = src_fmt == PixelFormat::P016 || src_fmt == PixelFormat::YUV444P16 ? 10 : 8;
@@ -382,9 +388,10 @@ TEST(ColorCpuRows, EqualTheSharedPerPixelMathExactly) {
             << static_cast<int>(loc);
       }
     }
+  });
 }
 
-// The row path's YUV -> 8-bit RGB step (SSE2 where the CPU has it) on many more values
+// The row path's YUV -> 8-bit RGB step (on every SIMD target the CPU has) on many more values
 // than the frames above hold: any change in the order of its float operations moves some
 // results by an ulp, and among 3 x 2^20 random values per transform some of those land on
 // the other side of a rounding boundary.
@@ -395,6 +402,8 @@ TEST(ColorCpuRows, RgbBytesEqualTheSharedMathOnRandomValues) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> sample(-8.0f, 263.0f);  // a little past both ends: the clamps
   for (int i = 0; i < kN; ++i) Y[i] = sample(rng), U[i] = sample(rng), V[i] = sample(rng);
+  kernels::detail::for_each_simd_target([&](const std::string& target) {
+  SCOPED_TRACE("SIMD target " + target);
   for (ColorMatrix m : {ColorMatrix::BT601, ColorMatrix::BT709, ColorMatrix::BT2020})
     for (ColorRange r : {ColorRange::Limited, ColorRange::Full}) {
       const kernels::detail::YuvToRgb t = kernels::make_yuv_to_rgb(m, r, 8, false, 255.0);
@@ -408,6 +417,7 @@ TEST(ColorCpuRows, RgbBytesEqualTheSharedMathOnRandomValues) {
       }
       EXPECT_EQ(wrong, 0u) << "matrix " << static_cast<int>(m) << ", range " << static_cast<int>(r);
     }
+  });
 }
 
 TEST(ColorGpu, EqualsTheCpuExecutor) {
@@ -434,6 +444,20 @@ TEST(ColorGpu, EqualsTheCpuExecutor) {
       EXPECT_EQ(std::memcmp(back.data(), cpu.data(), dev.bytes()), 0) << to_string(src_fmt) << " -> " << to_string(out);
     }
   }
+}
+
+// Note [CPU rows in Highway]: the white-box tests run on every target this CPU has, the
+// chosen one (what `cuframe --version` prints) first.
+TEST(CpuSimd, EveryTargetOfThisCpuIsTestedTheChosenOneFirst) {
+  int runs = 0;
+  const std::vector<std::string> names = kernels::detail::for_each_simd_target([&](const std::string&) { ++runs; });
+  ASSERT_FALSE(names.empty());
+  EXPECT_EQ(runs, static_cast<int>(names.size()));
+  EXPECT_EQ(names.front(), kernels::cpu_simd_target());
+  std::string all;
+  for (const std::string& n : names) all += n + " ";
+  RecordProperty("simd_targets", all);
+  std::printf("SIMD targets tested: %s\n", all.c_str());
 }
 
 }  // namespace

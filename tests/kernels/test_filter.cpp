@@ -11,6 +11,7 @@
 #include "cuframe/kernels/filter.hpp"
 #include "cuframe/kernels/color.hpp"
 #include "cuframe/kernels/geometry.hpp"
+#include "cpu_simd_testing.hpp"  // white box: every SIMD target
 #include "filter_testing.hpp"  // white box: detail::blur_per_sample
 #include "support/gpu.hpp"
 #include "support/helpers.hpp"
@@ -103,6 +104,8 @@ TEST(Blur, CpuRowsEqualTheSharedPerSampleMathExactly) {
     int w, h;
     double sigma;
   };
+  kernels::detail::for_each_simd_target([&](const std::string& target) {
+  SCOPED_TRACE("SIMD target " + target);
   for (const Case& c : {Case{PixelFormat::RGB24, 67, 31, 2.0}, Case{PixelFormat::Gray8, 9, 40, 3.5},
                         Case{PixelFormat::NV12, 50, 22, 1.25}, Case{PixelFormat::RGBA, 40, 12, 0.4},
                         Case{PixelFormat::Gray8, 300, 5, 7.3}, Case{PixelFormat::RGBPF32, 83, 29, 1.7}}) {
@@ -121,6 +124,7 @@ TEST(Blur, CpuRowsEqualTheSharedPerSampleMathExactly) {
     EXPECT_EQ(std::memcmp(rows.data(), per_sample.data(), src.layout().frame_stride * 2), 0)
         << to_string(c.f) << " " << c.w << "x" << c.h << " sigma " << c.sigma;
   }
+  });
 }
 
 TEST(Blur, PlannedOnceRunsWithoutAllocating) {

@@ -1,0 +1,91 @@
+// Internal, per SIMD target (Google Highway's "-inl" convention: included once for each
+// target by the row files, color_rows.cpp, geometry_rows.cpp and filter_rows.cpp): the
+// vector spellings of the shared per-sample functions of kernels/detail (hd.hpp,
+// geometry_math.hpp) that the CPU executor's row loops need.
+//
+// Note [CPU to_u8 in SIMD]: to_u8 (hd.hpp) on a vector of floats, bit for bit: clamp to
+// [0, 255] (Min/Max differ from clampf only for NaN, which finite samples and weights
+// never make), round half to even, then a saturating narrowing that cannot saturate
+// values in [0, 255]. The rounding is NearestInt where the instruction rounds half to
+// even in the default mode (x86's cvtps2dq, Arm's fcvtns); Highway's emulated targets
+// (EMU128, SCALAR) round with a bias and a fix-up that misses values just below a half
+// (0.49999997f + 0.5f rounds up to 1.0f in float), so there the vector does what
+// round_even_small does: adding and taking away 1.5 * 2^23 rounds to an integer in the
+// addition itself, half to even, and the truncation that follows is exact. to_sample
+// for 16-bit samples is the same with 65535.
+#if defined(CUFRAME_KERNELS_CPU_SIMD_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef CUFRAME_KERNELS_CPU_SIMD_INL_H_
+#undef CUFRAME_KERNELS_CPU_SIMD_INL_H_
+#else
+#define CUFRAME_KERNELS_CPU_SIMD_INL_H_
+#endif
+
+#include <cstdint>
+#include <type_traits>
+
+#include "hwy/highway.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace cuframe::kernels::detail {
+namespace HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+/// Round half to even of floats already clamped to a sample range (Note [CPU to_u8 in SIMD]).
+template <class DF>
+HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> RoundEven(DF df, hn::Vec<DF> v) {
+#if HWY_TARGET == HWY_EMU128 || HWY_TARGET == HWY_SCALAR
+  const auto magic = hn::Set(df, 12582912.0f);
+  return hn::ConvertTo(hn::RebindToSigned<DF>(), hn::Sub(hn::Add(v, magic), magic));
+#else
+  (void)df;
+  return hn::NearestInt(v);
+#endif
+}
+
+/// to_sample<T> of Lanes(df) floats, stored at out (T: uint8_t, uint16_t or float).
+template <typename T, class DF>
+HWY_INLINE void StoreSamples(DF df, hn::Vec<DF> v, T* HWY_RESTRICT out) {
+  if constexpr (std::is_same_v<T, float>) {
+    hn::StoreU(v, df, out);
+  } else {
+    constexpr float kMax = sizeof(T) == 1 ? 255.0f : 65535.0f;
+    const hn::Rebind<T, DF> dt;
+    v = hn::Min(hn::Max(v, hn::Zero(df)), hn::Set(df, kMax));
+    hn::StoreU(hn::DemoteTo(dt, RoundEven(df, v)), dt, out);
+  }
+}
+
+/// to_u8 of Lanes(df) floats as a vector of bytes.
+template <class DF>
+HWY_INLINE hn::Vec<hn::Rebind<std::uint8_t, DF>> ToU8(DF df, hn::Vec<DF> v) {
+  v = hn::Min(hn::Max(v, hn::Zero(df)), hn::Set(df, 255.0f));
+  return hn::DemoteTo(hn::Rebind<std::uint8_t, DF>(), RoundEven(df, v));
+}
+
+/// Lanes(df) samples of type T from `in`, as floats (exact: integers of at most 16 bits).
+template <typename T, class DF>
+HWY_INLINE hn::Vec<DF> LoadSamples(DF df, const T* HWY_RESTRICT in) {
+  if constexpr (std::is_same_v<T, float>) {
+    return hn::LoadU(df, in);
+  } else {
+    const hn::RebindToSigned<DF> di;
+    const hn::Rebind<T, DF> dt;
+    return hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(dt, in)));
+  }
+}
+
+/// The samples of a row as floats: out[i] = float(in[i]), i < n.
+template <typename T>
+HWY_INLINE void RowToFloat(const T* HWY_RESTRICT in, int n, float* HWY_RESTRICT out) {
+  const hn::ScalableTag<float> df;
+  const int N = static_cast<int>(hn::Lanes(df));
+  int i = 0;
+  for (; i + N <= n; i += N) hn::StoreU(LoadSamples<T>(df, in + i), df, out + i);
+  for (; i < n; ++i) out[i] = static_cast<float>(in[i]);
+}
+
+}  // namespace HWY_NAMESPACE
+}  // namespace cuframe::kernels::detail
+HWY_AFTER_NAMESPACE();
+
+#endif  // include guard toggle
