@@ -17,14 +17,33 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 namespace {
 
-// yuv_to_rgb on vectors: the same operations in the same order, lane by lane.
-template <class DF, class V = hn::Vec<DF>>
-HWY_INLINE void YuvToRgbV(DF df, const YuvToRgb& t, V y, V u, V v, V& r, V& g, V& b) {
-  const V yy = hn::Sub(y, hn::Set(df, t.y_offset)), uu = hn::Sub(u, hn::Set(df, t.c_offset)),
-          vv = hn::Sub(v, hn::Set(df, t.c_offset));
-  r = hn::Add(hn::Add(hn::Mul(hn::Set(df, t.m[0]), yy), hn::Mul(hn::Set(df, t.m[1]), uu)), hn::Mul(hn::Set(df, t.m[2]), vv));
-  g = hn::Add(hn::Add(hn::Mul(hn::Set(df, t.m[3]), yy), hn::Mul(hn::Set(df, t.m[4]), uu)), hn::Mul(hn::Set(df, t.m[5]), vv));
-  b = hn::Add(hn::Add(hn::Mul(hn::Set(df, t.m[6]), yy), hn::Mul(hn::Set(df, t.m[7]), uu)), hn::Mul(hn::Set(df, t.m[8]), vv));
+// yuv_to_rgb's constants as vectors, made once per row (stores through bytes could alias
+// the transform, so the compiler would load them again for every vector).
+template <class DF>
+struct MatrixV {
+  using V = hn::Vec<DF>;
+  V yo, co, m[9];
+  MatrixV(DF df, const YuvToRgb& t) : yo(hn::Set(df, t.y_offset)), co(hn::Set(df, t.c_offset)) {
+    for (int k = 0; k < 9; ++k) m[k] = hn::Set(df, t.m[k]);
+  }
+};
+
+// yuv_to_rgb on vectors: the same operations in the same order, lane by lane. With
+// kNoZeroTerms (m[1] and m[8] are 0, as every matrix of make_yuv_to_rgb has them), R and
+// B skip their zero products: (a + 0 * u) + c is a + c exactly, up to the sign of a
+// zero, which bytes do not keep (to_u8 makes both 0).
+template <bool kNoZeroTerms, class DF, class V = hn::Vec<DF>>
+HWY_INLINE void YuvToRgbV(const MatrixV<DF>& mv, V y, V u, V v, V& r, V& g, V& b) {
+  const V yy = hn::Sub(y, mv.yo), uu = hn::Sub(u, mv.co), vv = hn::Sub(v, mv.co);
+  const V* m = mv.m;
+  if constexpr (kNoZeroTerms) {
+    r = hn::Add(hn::Mul(m[0], yy), hn::Mul(m[2], vv));
+    b = hn::Add(hn::Mul(m[6], yy), hn::Mul(m[7], uu));
+  } else {
+    r = hn::Add(hn::Add(hn::Mul(m[0], yy), hn::Mul(m[1], uu)), hn::Mul(m[2], vv));
+    b = hn::Add(hn::Add(hn::Mul(m[6], yy), hn::Mul(m[7], uu)), hn::Mul(m[8], vv));
+  }
+  g = hn::Add(hn::Add(hn::Mul(m[3], yy), hn::Mul(m[4], uu)), hn::Mul(m[5], vv));
 }
 
 void RgbPixelScalar(const YuvToRgb& t, float y, float u, float v, std::uint8_t& R, std::uint8_t& G, std::uint8_t& B) {
@@ -41,7 +60,7 @@ HWY_INLINE V Mix4(D16 d16, V a, V b, int w4) {
   return hn::Add(hn::Mul(hn::Set(d16, static_cast<std::uint16_t>(4 - w4)), a), hn::Mul(hn::Set(d16, static_cast<std::uint16_t>(w4)), b));
 }
 
-template <RgbStore S>
+template <RgbStore S, bool kNoZeroTerms>
 void Nv12RgbRowT(const YuvToRgb& t, const std::uint8_t* HWY_RESTRICT luma, const std::uint16_t* HWY_RESTRICT hu0,
                  const std::uint16_t* HWY_RESTRICT hv0, const std::uint16_t* HWY_RESTRICT hu1,
                  const std::uint16_t* HWY_RESTRICT hv1, int wy4, int n, std::uint8_t* HWY_RESTRICT o0,
@@ -52,15 +71,18 @@ void Nv12RgbRowT(const YuvToRgb& t, const std::uint8_t* HWY_RESTRICT luma, const
   const hn::Rebind<std::uint8_t, decltype(df)> d8;
   const int N = static_cast<int>(hn::Lanes(df));
   const auto sixteenth = hn::Set(df, 0.0625f);
+  const auto w_top = hn::Set(d16, static_cast<std::uint16_t>(4 - wy4)), w_bot = hn::Set(d16, static_cast<std::uint16_t>(wy4));
   auto chroma = [&](const std::uint16_t* a, const std::uint16_t* b, int x) {  // the exact chroma_mix, as a float
-    return hn::Mul(hn::ConvertTo(df, hn::PromoteTo(di, Mix4(d16, hn::LoadU(d16, a + x), hn::LoadU(d16, b + x), wy4))), sixteenth);
+    const auto mixed = hn::Add(hn::Mul(w_top, hn::LoadU(d16, a + x)), hn::Mul(w_bot, hn::LoadU(d16, b + x)));
+    return hn::Mul(hn::ConvertTo(df, hn::PromoteTo(di, mixed)), sixteenth);
   };
+  const MatrixV<decltype(df)> mv(df, t);
   int x = 0;
 #if HWY_TARGET != HWY_SCALAR  // one lane: the loop below does it
   for (; x + N <= n; x += N) {
     const auto y = hn::ConvertTo(df, hn::PromoteTo(di, hn::LoadU(d8, luma + x)));
     hn::Vec<decltype(df)> r, g, b;
-    YuvToRgbV(df, t, y, chroma(hu0, hu1, x), chroma(hv0, hv1, x), r, g, b);
+    YuvToRgbV<kNoZeroTerms>(mv, y, chroma(hu0, hu1, x), chroma(hv0, hv1, x), r, g, b);
     const auto R = ToU8(df, r), G = ToU8(df, g), B = ToU8(df, b);
     if constexpr (S == RgbStore::Rgb24) {
       hn::StoreInterleaved3(R, G, B, d8, o0 + 3 * x);
@@ -75,7 +97,7 @@ void Nv12RgbRowT(const YuvToRgb& t, const std::uint8_t* HWY_RESTRICT luma, const
     }
   }
 #else
-  (void)N, (void)chroma, (void)d8;
+  (void)N, (void)chroma, (void)d8, (void)mv;
 #endif
   for (; x < n; ++x) {
     const int su = (4 - wy4) * hu0[x] + wy4 * hu1[x], sv = (4 - wy4) * hv0[x] + wy4 * hv1[x];
@@ -103,10 +125,11 @@ void RgbBytesRow(const YuvToRgb& t, const float* HWY_RESTRICT Y, const float* HW
   const hn::ScalableTag<float> df;
   const hn::Rebind<std::uint8_t, decltype(df)> d8;
   const int N = static_cast<int>(hn::Lanes(df));
+  const MatrixV<decltype(df)> mv(df, t);
   int x = 0;
   for (; x + N <= n; x += N) {
     hn::Vec<decltype(df)> r, g, b;
-    YuvToRgbV(df, t, hn::LoadU(df, Y + x), hn::LoadU(df, U + x), hn::LoadU(df, V + x), r, g, b);
+    YuvToRgbV<false>(mv, hn::LoadU(df, Y + x), hn::LoadU(df, U + x), hn::LoadU(df, V + x), r, g, b);
     hn::StoreU(ToU8(df, r), d8, R + x);
     hn::StoreU(ToU8(df, g), d8, G + x);
     hn::StoreU(ToU8(df, b), d8, B + x);
@@ -150,11 +173,16 @@ void Nv12ChromaRow(const std::uint8_t* HWY_RESTRICT padded, int cw, ChromaPatter
 void Nv12RgbRow(const YuvToRgb& t, const std::uint8_t* luma, const std::uint16_t* hu0, const std::uint16_t* hv0,
                 const std::uint16_t* hu1, const std::uint16_t* hv1, int wy4, int n, RgbStore store, std::uint8_t* o0,
                 std::uint8_t* o1, std::uint8_t* o2) {
+  const bool zero_terms = t.m[1] == 0.0f && t.m[8] == 0.0f;
+  auto run = [&]<RgbStore S>() {
+    if (zero_terms) Nv12RgbRowT<S, true>(t, luma, hu0, hv0, hu1, hv1, wy4, n, o0, o1, o2);
+    else Nv12RgbRowT<S, false>(t, luma, hu0, hv0, hu1, hv1, wy4, n, o0, o1, o2);
+  };
   switch (store) {
-    case RgbStore::Rgb24: Nv12RgbRowT<RgbStore::Rgb24>(t, luma, hu0, hv0, hu1, hv1, wy4, n, o0, o1, o2); break;
-    case RgbStore::Bgr24: Nv12RgbRowT<RgbStore::Bgr24>(t, luma, hu0, hv0, hu1, hv1, wy4, n, o0, o1, o2); break;
-    case RgbStore::Rgba: Nv12RgbRowT<RgbStore::Rgba>(t, luma, hu0, hv0, hu1, hv1, wy4, n, o0, o1, o2); break;
-    case RgbStore::Planar: Nv12RgbRowT<RgbStore::Planar>(t, luma, hu0, hv0, hu1, hv1, wy4, n, o0, o1, o2); break;
+    case RgbStore::Rgb24: run.template operator()<RgbStore::Rgb24>(); break;
+    case RgbStore::Bgr24: run.template operator()<RgbStore::Bgr24>(); break;
+    case RgbStore::Rgba: run.template operator()<RgbStore::Rgba>(); break;
+    case RgbStore::Planar: run.template operator()<RgbStore::Planar>(); break;
   }
 }
 

@@ -34,6 +34,18 @@ void bilinear_vertical(const float* top, const float* bot, float wy, int n, floa
 void bilinear_horizontal(const float* wide, const std::int32_t* i0, const std::int32_t* i1, const float* w, int n,
                          float* out);
 
+/// The same horizontal step by blocks, for downscales and moderate upscales: block b makes
+/// `per_block` output samples from one vector of `lanes` source samples loaded at
+/// wide[base[b]], picked by table lookup with the window-relative indices i0, i1 (and
+/// weights w) of its lanes at [b * lanes, (b + 1) * lanes). Writes whole vectors: out needs
+/// `lanes` floats of room past the row, wide as much past the source row. False (nothing
+/// written) when the target's float vectors do not have `lanes` lanes.
+bool bilinear_horizontal_blocks(const float* wide, const std::int32_t* base, const std::int32_t* i0,
+                                const std::int32_t* i1, const float* w, int blocks, int per_block, int lanes, float* out);
+
+/// Lanes of a float vector on the target the dispatch chooses now (1 on SCALAR).
+int simd_float_lanes();
+
 /// out[i] = to_sample(sum over k = 0..3 of w[k] * h[k][i], from 0 in that order), i < n.
 void bicubic_vertical(const float* const h[4], const float w[4], int n, std::uint8_t* out);
 void bicubic_vertical(const float* const h[4], const float w[4], int n, std::uint16_t* out);

@@ -3,16 +3,19 @@
 // vector spellings of the shared per-sample functions of kernels/detail (hd.hpp,
 // geometry_math.hpp) that the CPU executor's row loops need.
 //
-// Note [CPU to_u8 in SIMD]: to_u8 (hd.hpp) on a vector of floats, bit for bit: clamp to
-// [0, 255] (Min/Max differ from clampf only for NaN, which finite samples and weights
-// never make), round half to even, then a saturating narrowing that cannot saturate
-// values in [0, 255]. The rounding is NearestInt where the instruction rounds half to
-// even in the default mode (x86's cvtps2dq, Arm's fcvtns); Highway's emulated targets
-// (EMU128, SCALAR) round with a bias and a fix-up that misses values just below a half
-// (0.49999997f + 0.5f rounds up to 1.0f in float), so there the vector does what
-// round_even_small does: adding and taking away 1.5 * 2^23 rounds to an integer in the
-// addition itself, half to even, and the truncation that follows is exact. to_sample
-// for 16-bit samples is the same with 65535.
+// Note [CPU to_u8 in SIMD]: to_u8 (hd.hpp) on a vector of floats, bit for bit. to_u8
+// clamps to [0, 255], rounds half to even and narrows. Where the instruction rounds half
+// to even in the default mode (x86's cvtps2dq, Arm's fcvtns), the clamp below 0 is left
+// to the narrowing: rounding and clamping commute at the integer 0, and NearestInt
+// saturates -huge to INT32_MIN, which the signed-to-unsigned saturating narrowing makes 0.
+// The clamp above stays (Min with 255): Highway's AVX-512 narrowing to bytes goes through
+// 16 bits and masks bit 15, so 32768 would come out as 0. Highway's emulated targets (EMU128, SCALAR) round with a
+// bias and a fix-up that misses values just below a half (0.49999997f + 0.5f rounds up
+// to 1.0f in float), so there the vector clamps (Min/Max differ from clampf only for NaN,
+// which finite samples and weights never make) and rounds as round_even_small does:
+// adding and taking away 1.5 * 2^23 rounds to an integer in the addition itself, half to
+// even, and the truncation that follows is exact. to_sample for 16-bit samples is the
+// same with 65535.
 #if defined(CUFRAME_KERNELS_CPU_SIMD_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef CUFRAME_KERNELS_CPU_SIMD_INL_H_
 #undef CUFRAME_KERNELS_CPU_SIMD_INL_H_
@@ -30,15 +33,17 @@ namespace cuframe::kernels::detail {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-/// Round half to even of floats already clamped to a sample range (Note [CPU to_u8 in SIMD]).
-template <class DF>
-HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> RoundEven(DF df, hn::Vec<DF> v) {
+/// to_sample<T> of floats as integers of T's range, rounded half to even (Note [CPU
+/// to_u8 in SIMD]); DemoteTo then narrows them to T exactly.
+template <typename T, class DF>
+HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> RoundToSampleRange(DF df, hn::Vec<DF> v) {
 #if HWY_TARGET == HWY_EMU128 || HWY_TARGET == HWY_SCALAR
+  constexpr float kMax = sizeof(T) == 1 ? 255.0f : 65535.0f;
+  v = hn::Min(hn::Max(v, hn::Zero(df)), hn::Set(df, kMax));
   const auto magic = hn::Set(df, 12582912.0f);
   return hn::ConvertTo(hn::RebindToSigned<DF>(), hn::Sub(hn::Add(v, magic), magic));
 #else
-  (void)df;
-  return hn::NearestInt(v);
+  return hn::NearestInt(hn::Min(v, hn::Set(df, sizeof(T) == 1 ? 255.0f : 65535.0f)));
 #endif
 }
 
@@ -48,18 +53,15 @@ HWY_INLINE void StoreSamples(DF df, hn::Vec<DF> v, T* HWY_RESTRICT out) {
   if constexpr (std::is_same_v<T, float>) {
     hn::StoreU(v, df, out);
   } else {
-    constexpr float kMax = sizeof(T) == 1 ? 255.0f : 65535.0f;
     const hn::Rebind<T, DF> dt;
-    v = hn::Min(hn::Max(v, hn::Zero(df)), hn::Set(df, kMax));
-    hn::StoreU(hn::DemoteTo(dt, RoundEven(df, v)), dt, out);
+    hn::StoreU(hn::DemoteTo(dt, RoundToSampleRange<T>(df, v)), dt, out);
   }
 }
 
 /// to_u8 of Lanes(df) floats as a vector of bytes.
 template <class DF>
 HWY_INLINE hn::Vec<hn::Rebind<std::uint8_t, DF>> ToU8(DF df, hn::Vec<DF> v) {
-  v = hn::Min(hn::Max(v, hn::Zero(df)), hn::Set(df, 255.0f));
-  return hn::DemoteTo(hn::Rebind<std::uint8_t, DF>(), RoundEven(df, v));
+  return hn::DemoteTo(hn::Rebind<std::uint8_t, DF>(), RoundToSampleRange<std::uint8_t>(df, v));
 }
 
 /// Lanes(df) samples of type T from `in`, as floats (exact: integers of at most 16 bits).

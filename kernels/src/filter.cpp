@@ -69,33 +69,89 @@ void blur_cpu_per_sample(const BlurJob& b, const BlurWeights& w) {
 // and the samples of the row in the inner one, in SIMD (Note [CPU rows in Highway]):
 // blur_horizontal on a float copy of each source row, blur_vertical straight into the
 // destination's samples; the columns within `radius` of an edge (where samples are
-// clamped) go through blur_h, sample by sample. Each output sample still sees exactly
-// the operations of blur_h / blur_v in the same order (w0 * s, then + w_k * (s[-k] +
-// s[+k]) for k = 1..r), so the result is bit for bit the per-sample one
+// clamped) go through blur_h, sample by sample. Each thread keeps the horizontal rows its
+// output rows read in a ring of 2 * radius + 1 rows (row y in slot y mod the ring's
+// size), so that a row is mixed once per thread and the float rows never leave its cache:
+// with AVX-512 the blur was bound by the traffic of a float scratch plane through memory
+// (25 MB each way for a 1080p RGB frame). A ring over 8 MiB (very large sigma on wide
+// frames) gives way to the two passes through the scratch plane. Each output sample still
+// sees exactly the operations of blur_h / blur_v in the same order (w0 * s, then + w_k *
+// (s[-k] + s[+k]) for k = 1..r), so the result is bit for bit the per-sample one
 // (tests/kernels/test_filter.cpp).
+template <typename T>
+void blur_horizontal_row(const GeometryJob& j, const BlurWeights& w, int z, int y, float* wide, float* acc) {
+  const int ch = j.kind.channels, width = j.in.width, r = w.radius;
+  const T* src = reinterpret_cast<const T*>(j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride +
+                                            static_cast<std::size_t>(y) * j.in.pitch);
+  const int lo = std::min(r, width), hi = std::max(lo, width - r);  // interior columns [lo, hi)
+  row_to_float(src, width * ch, wide);  // exact
+  blur_horizontal(wide, lo * ch, hi * ch, ch, w.w, r, acc);
+  for (int x = 0; x < lo; ++x)
+    for (int c = 0; c < ch; ++c) acc[x * ch + c] = blur_h<T>(j.in, z, x, y, c, ch, w);
+  for (int x = hi; x < width; ++x)
+    for (int c = 0; c < ch; ++c) acc[x * ch + c] = blur_h<T>(j.in, z, x, y, c, ch, w);
+}
+
+constexpr std::size_t kMaxBlurRing = std::size_t{8} << 20;
+
+template <typename T>
+void blur_cpu_ring(const BlurJob& b, const BlurWeights& w) {
+  const GeometryJob& j = b.plane;
+  const int n = j.in.width * j.kind.channels, r = w.radius, height = j.in.height, slots = 2 * r + 1;
+  auto rows = [&](int begin, int end) {
+    thread_local std::vector<float> ring, wide_row;
+    thread_local std::vector<int> held;  // the source row each slot holds, of `frame`
+    thread_local std::vector<const float*> tap_rows;  // rows y - k (2k - 1) and y + k (2k), k = 1..r
+    const std::size_t ring_size = static_cast<std::size_t>(slots) * static_cast<std::size_t>(n);
+    if (ring.size() < ring_size) ring.resize(ring_size);
+    if (wide_row.size() < static_cast<std::size_t>(n)) wide_row.resize(static_cast<std::size_t>(n));
+    if (tap_rows.size() < static_cast<std::size_t>(slots)) tap_rows.resize(static_cast<std::size_t>(slots));
+    held.assign(static_cast<std::size_t>(slots), -1);
+    const float** taps = tap_rows.data();
+    int frame = -1;
+    for (int row = begin; row < end; ++row) {
+      const int z = row / height, y = row % height;
+      if (z != frame) {
+        frame = z;
+        std::fill(held.begin(), held.end(), -1);
+      }
+      auto mixed = [&](int yy) -> const float* {  // the horizontal pass of source row yy (clamped)
+        yy = clampi(yy, 0, height - 1);
+        const auto slot = static_cast<std::size_t>(yy % slots);
+        float* h = ring.data() + slot * static_cast<std::size_t>(n);
+        if (held[slot] != yy) {
+          blur_horizontal_row<T>(j, w, z, yy, wide_row.data(), h);
+          held[slot] = yy;
+        }
+        return h;
+      };
+      // the rows of one output row are at most `slots` consecutive rows: distinct slots
+      const float* mid = mixed(y);
+      for (int k = 1; k <= r; ++k) taps[2 * k - 1] = mixed(y - k), taps[2 * k] = mixed(y + k);
+      T* out = reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
+                                    static_cast<std::size_t>(y) * j.out.pitch);
+      blur_vertical(mid, taps, w.w, r, n, out);
+    }
+  };
+  parallel_for(j.frames * height, rows);
+}
+
 template <typename T>
 void blur_cpu(const BlurJob& b, const BlurWeights& w) {
   const GeometryJob& j = b.plane;
   const int ch = j.kind.channels;
   const int width = j.in.width, r = w.radius;
   const int n = width * ch;
+  if ((2 * static_cast<std::size_t>(r) + 1) * static_cast<std::size_t>(n) * sizeof(float) <= kMaxBlurRing)
+    return blur_cpu_ring<T>(b, w);
   auto h_rows = [&](int begin, int end) {
     thread_local std::vector<float> wide_row;
     if (wide_row.size() < static_cast<std::size_t>(n)) wide_row.resize(static_cast<std::size_t>(n));
-    float* f = wide_row.data();
     for (int row = begin; row < end; ++row) {
       const int z = row / j.in.height, y = row % j.in.height;
-      const T* src = reinterpret_cast<const T*>(j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride +
-                                                static_cast<std::size_t>(y) * j.in.pitch);
       float* acc = reinterpret_cast<float*>(b.scratch_out.base + static_cast<std::size_t>(z) * b.scratch_out.frame_stride +
                                             static_cast<std::size_t>(y) * b.scratch_out.pitch);
-      const int lo = std::min(r, width), hi = std::max(lo, width - r);  // interior columns [lo, hi)
-      row_to_float(src, n, f);  // exact
-      blur_horizontal(f, lo * ch, hi * ch, ch, w.w, r, acc);
-      for (int x = 0; x < lo; ++x)
-        for (int c = 0; c < ch; ++c) acc[x * ch + c] = blur_h<T>(j.in, z, x, y, c, ch, w);
-      for (int x = hi; x < width; ++x)
-        for (int c = 0; c < ch; ++c) acc[x * ch + c] = blur_h<T>(j.in, z, x, y, c, ch, w);
+      blur_horizontal_row<T>(j, w, z, y, wide_row.data(), acc);
     }
   };
   parallel_for(j.frames * j.in.height, h_rows);

@@ -1,5 +1,6 @@
 #include "cuframe/kernels/geometry.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -110,7 +111,9 @@ void remap_cpu(const GeometryJob& j) {
 // bilinear_mix is written: first the horizontal mix of each of the two source rows it
 // reads (top and bottom), into float rows, with the taps of every output sample (source
 // sample indices and weight) computed once per call, and the source row read as floats
-// once (row_to_float, bilinear_horizontal: gathers where the target has them); then the
+// once (row_to_float; bilinear_horizontal_blocks: a vector of source samples and table
+// lookups where the sources of a block of outputs fit one vector, else the gathers of
+// bilinear_horizontal); then the
 // vertical mix of those two float rows, a loop over contiguous samples (bilinear_vertical;
 // both Note [CPU rows in Highway]). A source row's horizontal mix is kept while the next
 // output rows read it again, so each source row is mixed about once per thread. The float
@@ -148,17 +151,60 @@ void resize_bilinear_rows(const GeometryJob& j) {
   const std::int32_t* i0 = taps.i0.data();
   const std::int32_t* i1 = taps.i1.data();
   const float* wx = taps.w.data();
-  auto rows = [&, i0, i1, wx, samples, src_samples](int begin, int end) {
+  // The same taps by blocks of vectors (bilinear_horizontal_blocks): the largest number of
+  // output samples a block can make such that every block's sources fit one vector; none
+  // below a quarter of a vector (large downscales: the gathers of bilinear_horizontal).
+  thread_local std::vector<std::int32_t> block_base, block_i0, block_i1;
+  thread_local std::vector<float> block_w;
+  const int lanes = simd_float_lanes();
+  int per_block = 0, blocks = 0;
+  for (int m = lanes; lanes >= 4 && m >= std::max(2, lanes / 4) && per_block == 0; --m) {
+    bool fits = true;
+    for (int s0 = 0; s0 < samples && fits; s0 += m) {
+      int lo = i0[s0], hi = i1[s0];
+      for (int s = s0; s < std::min(samples, s0 + m); ++s) lo = std::min(lo, i0[s]), hi = std::max(hi, i1[s]);
+      fits = hi - lo < lanes;
+    }
+    if (fits) per_block = m;
+  }
+  if (per_block > 0) {
+    blocks = (samples + per_block - 1) / per_block;
+    const auto cells = static_cast<std::size_t>(blocks) * static_cast<std::size_t>(lanes);
+    block_base.resize(static_cast<std::size_t>(blocks));
+    block_i0.assign(cells, 0);
+    block_i1.assign(cells, 0);
+    block_w.assign(cells, 0.0f);
+    for (int b = 0; b < blocks; ++b) {
+      const int s0 = b * per_block, count = std::min(per_block, samples - s0);
+      int lo = i0[s0];
+      for (int s = s0; s < s0 + count; ++s) lo = std::min(lo, i0[s]);
+      block_base[static_cast<std::size_t>(b)] = lo;
+      for (int l = 0; l < count; ++l) {
+        const auto cell = static_cast<std::size_t>(b) * static_cast<std::size_t>(lanes) + static_cast<std::size_t>(l);
+        block_i0[cell] = i0[s0 + l] - lo;
+        block_i1[cell] = i1[s0 + l] - lo;
+        block_w[cell] = wx[s0 + l];
+      }
+    }
+  }
+  const std::int32_t* bbase = block_base.data();
+  const std::int32_t* bi0 = block_i0.data();
+  const std::int32_t* bi1 = block_i1.data();
+  const float* bw = block_w.data();
+  auto rows = [&, i0, i1, wx, samples, src_samples, bbase, bi0, bi1, bw, blocks, per_block, lanes](int begin, int end) {
+    // Room past each row for whole vectors (bilinear_horizontal_blocks).
+    constexpr int kPad = 64;
     thread_local std::vector<float> mixed;
-    const std::size_t need = 2 * static_cast<std::size_t>(samples) + static_cast<std::size_t>(src_samples);
+    const std::size_t need = 2 * static_cast<std::size_t>(samples + kPad) + static_cast<std::size_t>(src_samples + kPad);
     if (mixed.size() < need) mixed.resize(need);
     float* top = mixed.data();
-    float* bot = top + samples;
-    float* wide = bot + samples;
+    float* bot = top + samples + kPad;
+    float* wide = bot + samples + kPad;
     auto mix = [&](int row, int z, float* out) {
       const std::uint8_t* base = j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride;
       row_to_float(reinterpret_cast<const T*>(base + static_cast<std::size_t>(row) * j.in.pitch), src_samples, wide);
-      bilinear_horizontal(wide, i0, i1, wx, samples, out);
+      if (blocks == 0 || !bilinear_horizontal_blocks(wide, bbase, bi0, bi1, bw, blocks, per_block, lanes, out))
+        bilinear_horizontal(wide, i0, i1, wx, samples, out);
     };
     int top_row = -1, bot_row = -1, frame = -1;  // the source rows top and bot hold, of `frame`
     for (int r = begin; r < end; ++r) {

@@ -104,6 +104,23 @@ void BilinearHorizontal(const float* HWY_RESTRICT wide, const std::int32_t* HWY_
   }
 }
 
+bool BilinearHorizontalBlocks(const float* HWY_RESTRICT wide, const std::int32_t* HWY_RESTRICT base,
+                              const std::int32_t* HWY_RESTRICT i0, const std::int32_t* HWY_RESTRICT i1,
+                              const float* HWY_RESTRICT w, int blocks, int per_block, int lanes, float* HWY_RESTRICT out) {
+  const hn::ScalableTag<float> df;
+  const int N = static_cast<int>(hn::Lanes(df));
+  if (N != lanes) return false;
+  for (int b = 0; b < blocks; ++b) {
+    const auto window = hn::LoadU(df, wide + base[b]);
+    const auto a = hn::TableLookupLanes(window, hn::SetTableIndices(df, i0 + b * N));
+    const auto c = hn::TableLookupLanes(window, hn::SetTableIndices(df, i1 + b * N));
+    hn::StoreU(hn::Add(a, hn::Mul(hn::LoadU(df, w + b * N), hn::Sub(c, a))), df, out + b * per_block);
+  }
+  return true;
+}
+
+int FloatLanes() { return static_cast<int>(hn::Lanes(hn::ScalableTag<float>())); }
+
 }  // namespace HWY_NAMESPACE
 }  // namespace cuframe::kernels::detail
 HWY_AFTER_NAMESPACE();
@@ -125,6 +142,14 @@ HWY_EXPORT(AreaQuotientF32);
 HWY_EXPORT(RowToFloatU8);
 HWY_EXPORT(RowToFloatU16);
 HWY_EXPORT(BilinearHorizontal);
+HWY_EXPORT(BilinearHorizontalBlocks);
+HWY_EXPORT(FloatLanes);
+
+bool bilinear_horizontal_blocks(const float* wide, const std::int32_t* base, const std::int32_t* i0,
+                                const std::int32_t* i1, const float* w, int blocks, int per_block, int lanes, float* out) {
+  return HWY_DYNAMIC_DISPATCH(BilinearHorizontalBlocks)(wide, base, i0, i1, w, blocks, per_block, lanes, out);
+}
+int simd_float_lanes() { return HWY_DYNAMIC_DISPATCH(FloatLanes)(); }
 
 void bilinear_vertical(const float* top, const float* bot, float wy, int n, std::uint8_t* out) {
   HWY_DYNAMIC_DISPATCH(BilinearVerticalU8)(top, bot, wy, n, out);

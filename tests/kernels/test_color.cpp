@@ -402,6 +402,8 @@ TEST(ColorCpuRows, RgbBytesEqualTheSharedMathOnRandomValues) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> sample(-8.0f, 263.0f);  // a little past both ends: the clamps
   for (int i = 0; i < kN; ++i) Y[i] = sample(rng), U[i] = sample(rng), V[i] = sample(rng);
+  // and some far out of range (Note [CPU to_u8 in SIMD]: the clamps against the narrowing)
+  for (int i = 0; i < kN; i += 97) Y[i] = std::ldexp(static_cast<float>(i % 7) - 3.0f, 8 + i % 24);
   kernels::detail::for_each_simd_target([&](const std::string& target) {
   SCOPED_TRACE("SIMD target " + target);
   for (ColorMatrix m : {ColorMatrix::BT601, ColorMatrix::BT709, ColorMatrix::BT2020})

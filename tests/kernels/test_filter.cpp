@@ -108,7 +108,10 @@ TEST(Blur, CpuRowsEqualTheSharedPerSampleMathExactly) {
   SCOPED_TRACE("SIMD target " + target);
   for (const Case& c : {Case{PixelFormat::RGB24, 67, 31, 2.0}, Case{PixelFormat::Gray8, 9, 40, 3.5},
                         Case{PixelFormat::NV12, 50, 22, 1.25}, Case{PixelFormat::RGBA, 40, 12, 0.4},
-                        Case{PixelFormat::Gray8, 300, 5, 7.3}, Case{PixelFormat::RGBPF32, 83, 29, 1.7}}) {
+                        Case{PixelFormat::Gray8, 300, 5, 7.3}, Case{PixelFormat::RGBPF32, 83, 29, 1.7},
+                        // a ring of 2 * 240 + 1 rows of 7200 floats is over 8 MiB: the two passes
+                        // through the scratch plane
+                        Case{PixelFormat::RGB24, 2400, 3, 80.0}}) {
     FrameBatch src = random_u8(c.f, c.w, c.h, 2, 17);
     if (c.f == PixelFormat::RGBPF32) {  // floats in [0, 1], pitch padding included
       std::mt19937 rng(23);
