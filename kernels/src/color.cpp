@@ -141,6 +141,11 @@ void rgb_bytes_for_testing(const YuvToRgb& t, const float* Y, const float* U, co
                            std::uint8_t* G, std::uint8_t* B) {
   detail::rgb_bytes_row(t, Y, U, V, n, R, G, B);
 }
+
+void nv12_rgb24_for_testing(const YuvToRgb& t, const std::uint8_t* luma, const std::uint16_t* hu0, const std::uint16_t* hv0,
+                            const std::uint16_t* hu1, const std::uint16_t* hv1, int wy4, int n, std::uint8_t* rgb) {
+  nv12_rgb_row(t, luma, hu0, hv0, hu1, hv1, wy4, n, RgbStore::Rgb24, rgb, nullptr, nullptr);
+}
 }  // namespace detail
 
 namespace {

@@ -422,6 +422,37 @@ TEST(ColorCpuRows, RgbBytesEqualTheSharedMathOnRandomValues) {
   });
 }
 
+// The same for the 8-bit NV12 row of Note [CPU chroma rows] (integer chroma): random
+// luma bytes and mixed chroma values (4 times a horizontal mix of bytes: 0..1020) for
+// every vertical weight, against yuv_to_rgb and to_u8 of the float chroma value q / 16.
+TEST(ColorCpuRows, Nv12RgbRowEqualsTheSharedMathOnRandomValues) {
+  constexpr int kN = (1 << 18) + 7;  // a tail past the last whole vector
+  std::vector<uint8_t> luma(kN), got(3 * static_cast<size_t>(kN));
+  std::vector<uint16_t> h(4 * static_cast<size_t>(kN));
+  std::mt19937 rng(21);
+  for (auto& v : luma) v = static_cast<uint8_t>(rng());
+  for (auto& v : h) v = static_cast<uint16_t>(rng() % 1021);
+  const uint16_t *hu0 = h.data(), *hv0 = hu0 + kN, *hu1 = hv0 + kN, *hv1 = hu1 + kN;
+  kernels::detail::for_each_simd_target([&](const std::string& target) {
+    for (ColorMatrix m : {ColorMatrix::BT601, ColorMatrix::BT709, ColorMatrix::BT2020})
+      for (ColorRange r : {ColorRange::Limited, ColorRange::Full})
+        for (int wy4 = 0; wy4 < 4; ++wy4) {
+          const kernels::detail::YuvToRgb t = kernels::make_yuv_to_rgb(m, r, 8, false, 255.0);
+          kernels::detail::nv12_rgb24_for_testing(t, luma.data(), hu0, hv0, hu1, hv1, wy4, kN, got.data());
+          size_t wrong = 0;
+          for (int i = 0; i < kN; ++i) {
+            const float u = static_cast<float>((4 - wy4) * hu0[i] + wy4 * hu1[i]) / 16.0f;
+            const float v = static_cast<float>((4 - wy4) * hv0[i] + wy4 * hv1[i]) / 16.0f;
+            float e[3];
+            kernels::detail::yuv_to_rgb(t, static_cast<float>(luma[i]), u, v, e[0], e[1], e[2]);
+            for (int k = 0; k < 3; ++k) wrong += got[3 * static_cast<size_t>(i) + k] != kernels::detail::to_u8(e[k]);
+          }
+          EXPECT_EQ(wrong, 0u) << "matrix " << static_cast<int>(m) << ", range " << static_cast<int>(r) << ", wy4 " << wy4
+                               << ", SIMD target " << target;
+        }
+  });
+}
+
 TEST(ColorGpu, EqualsTheCpuExecutor) {
   CUFRAME_GPU_TEST();
   CudaStream stream;
