@@ -29,16 +29,20 @@ struct MatrixV {
 };
 
 // yuv_to_rgb on vectors: the same operations in the same order, lane by lane. With
-// kNoZeroTerms (m[1] and m[8] are 0, as every matrix of make_yuv_to_rgb has them), R and
-// B skip their zero products: (a + 0 * u) + c is a + c exactly, up to the sign of a
-// zero, which bytes do not keep (to_u8 makes both 0).
+// kNoZeroTerms (m[1] and m[8] are 0, and m[0], m[3] and m[6] the same luma gain, as every
+// matrix of make_yuv_to_rgb has them), R and B skip their zero products: (a + 0 * u) + c
+// is a + c exactly, up to the sign of a zero, which bytes do not keep (to_u8 makes both
+// 0); and the luma product, the same in all three, is made once.
 template <bool kNoZeroTerms, class DF, class V = hn::Vec<DF>>
 HWY_INLINE void YuvToRgbV(const MatrixV<DF>& mv, V y, V u, V v, V& r, V& g, V& b) {
   const V yy = hn::Sub(y, mv.yo), uu = hn::Sub(u, mv.co), vv = hn::Sub(v, mv.co);
   const V* m = mv.m;
   if constexpr (kNoZeroTerms) {
-    r = hn::Add(hn::Mul(m[0], yy), hn::Mul(m[2], vv));
-    b = hn::Add(hn::Mul(m[6], yy), hn::Mul(m[7], uu));
+    const V luma = hn::Mul(m[0], yy);
+    r = hn::Add(luma, hn::Mul(m[2], vv));
+    b = hn::Add(luma, hn::Mul(m[7], uu));
+    g = hn::Add(hn::Add(luma, hn::Mul(m[4], uu)), hn::Mul(m[5], vv));
+    return;
   } else {
     r = hn::Add(hn::Add(hn::Mul(m[0], yy), hn::Mul(m[1], uu)), hn::Mul(m[2], vv));
     b = hn::Add(hn::Add(hn::Mul(m[6], yy), hn::Mul(m[7], uu)), hn::Mul(m[8], vv));
@@ -173,7 +177,7 @@ void Nv12ChromaRow(const std::uint8_t* HWY_RESTRICT padded, int cw, ChromaPatter
 void Nv12RgbRow(const YuvToRgb& t, const std::uint8_t* luma, const std::uint16_t* hu0, const std::uint16_t* hv0,
                 const std::uint16_t* hu1, const std::uint16_t* hv1, int wy4, int n, RgbStore store, std::uint8_t* o0,
                 std::uint8_t* o1, std::uint8_t* o2) {
-  const bool zero_terms = t.m[1] == 0.0f && t.m[8] == 0.0f;
+  const bool zero_terms = t.m[1] == 0.0f && t.m[8] == 0.0f && t.m[3] == t.m[0] && t.m[6] == t.m[0];
   auto run = [&]<RgbStore S>() {
     if (zero_terms) Nv12RgbRowT<S, true>(t, luma, hu0, hv0, hu1, hv1, wy4, n, o0, o1, o2);
     else Nv12RgbRowT<S, false>(t, luma, hu0, hv0, hu1, hv1, wy4, n, o0, o1, o2);

@@ -15,7 +15,10 @@
 // which finite samples and weights never make) and rounds as round_even_small does:
 // adding and taking away 1.5 * 2^23 rounds to an integer in the addition itself, half to
 // even, and the truncation that follows is exact. to_sample for 16-bit samples is the
-// same with 65535.
+// same with 65535. For bytes (ToU8) every target clamps to [0, 255] and adds 2^23, which
+// rounds half to even in the addition (the floats in [2^23, 2^24) are the integers), and
+// takes the low byte of the sum's bits: one operation fewer than NearestInt with its
+// overflow fix-up.
 #if defined(CUFRAME_KERNELS_CPU_SIMD_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef CUFRAME_KERNELS_CPU_SIMD_INL_H_
 #undef CUFRAME_KERNELS_CPU_SIMD_INL_H_
@@ -47,21 +50,29 @@ HWY_INLINE hn::Vec<hn::RebindToSigned<DF>> RoundToSampleRange(DF df, hn::Vec<DF>
 #endif
 }
 
+/// to_u8 of Lanes(df) floats as a vector of bytes: clamped to [0, 255], then 2^23 added,
+/// which rounds half to even in the addition itself (floats in [2^23, 2^24) are the
+/// integers), so that the low byte of the sum's bits is the rounded value (Note [CPU
+/// to_u8 in SIMD]). The same on every target, and cheaper than NearestInt's overflow fix.
+template <class DF>
+HWY_INLINE hn::Vec<hn::Rebind<std::uint8_t, DF>> ToU8(DF df, hn::Vec<DF> v) {
+  const hn::RebindToSigned<DF> di;
+  v = hn::Min(hn::Max(v, hn::Zero(df)), hn::Set(df, 255.0f));
+  const auto bits = hn::BitCast(di, hn::Add(v, hn::Set(df, 8388608.0f)));
+  return hn::DemoteTo(hn::Rebind<std::uint8_t, DF>(), hn::And(bits, hn::Set(di, 0xFF)));
+}
+
 /// to_sample<T> of Lanes(df) floats, stored at out (T: uint8_t, uint16_t or float).
 template <typename T, class DF>
 HWY_INLINE void StoreSamples(DF df, hn::Vec<DF> v, T* HWY_RESTRICT out) {
   if constexpr (std::is_same_v<T, float>) {
     hn::StoreU(v, df, out);
+  } else if constexpr (sizeof(T) == 1) {
+    hn::StoreU(ToU8(df, v), hn::Rebind<T, DF>(), out);
   } else {
     const hn::Rebind<T, DF> dt;
     hn::StoreU(hn::DemoteTo(dt, RoundToSampleRange<T>(df, v)), dt, out);
   }
-}
-
-/// to_u8 of Lanes(df) floats as a vector of bytes.
-template <class DF>
-HWY_INLINE hn::Vec<hn::Rebind<std::uint8_t, DF>> ToU8(DF df, hn::Vec<DF> v) {
-  return hn::DemoteTo(hn::Rebind<std::uint8_t, DF>(), RoundToSampleRange<std::uint8_t>(df, v));
 }
 
 /// Lanes(df) samples of type T from `in`, as floats (exact: integers of at most 16 bits).
