@@ -186,8 +186,8 @@ def cmd_plot(a):
     ax2.text(0.8, 1.02, f"{med['ffmpeg']['max_rss_mib']:.0f} MiB", ha="center", fontsize=8)
     ax2.set_xticks(list(x))
     ax2.set_xticklabels(labels)
-    ax2.set_ylabel("relative to the ffmpeg program (lower is better; black: target)")
-    ax2.set_title(f"1080p HEVC -> 720p H.264, medians of {len(tr['runs']['cuframe'])} alternated runs", fontsize=10)
+    ax2.set_ylabel("cuframe / the ffmpeg program (lower is better; black: target)", fontsize=9)
+    ax2.set_title(f"1080p HEVC -> 720p H.264 transcode\nmedians of {len(tr['runs']['cuframe'])} alternated runs", fontsize=10)
     ax2.legend(loc="lower right", fontsize=8)
     m = ops["machine"]
     fig.suptitle(f"{m['cpu']}, {m['cores']} cores, {m['date']}", fontsize=10)
