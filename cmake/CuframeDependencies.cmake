@@ -35,6 +35,9 @@ find_path(FFNVCODEC_INCLUDE_DIR ffnvcodec/dynlink_loader.h
   HINTS ${CUFRAME_FFMPEG_PREFIX}/include /usr/include REQUIRED)
 
 find_package(nlohmann_json 3.10 REQUIRED)
+# Google Highway (Debian's libhwy-dev, 1.0.3: a shared library only): the CPU executor's
+# SIMD row loops with run-time dispatch (Note [CPU rows in Highway]).
+find_package(hwy 1.0 REQUIRED)
 find_package(CLI11 REQUIRED)
 
 if(CUFRAME_BUILD_TESTS)

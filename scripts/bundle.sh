@@ -13,12 +13,13 @@
 # and NVDEC trace), the examples the tests run, libcuframe.so (static cudart, sm_90
 # code only), the FFmpeg libraries built from Debian's source (x264/x265 inside
 # libavcodec; Note [Portable FFmpeg]), the peer programs ffmpeg and ffprobe, the few
-# shared libraries Debian has no static archive for (dav1d, SVT-AV1, Google Benchmark),
+# shared libraries Debian has no static archive for (dav1d, SVT-AV1, Google Benchmark,
+# Google Highway's libhwy.so.1 for the CPU executor's SIMD dispatch: ldd finds it below),
 # all behind an $ORIGIN rpath; data/ with the samples and the virtual NVDEC's reference
 # traces; bench-inputs/ with the benchmarks' 1080p H.264 and HEVC clips, made here by the
 # bundle's own ffmpeg so that nothing is encoded on the node; gpu-check.sh. Our binaries link
-# libstdc++ statically; from the node come glibc (>= 2.35, checked below) and, for x265,
-# any libstdc++.so.6 (it asks only for GLIBCXX_3.4). Nothing
+# libstdc++ statically; from the node come glibc (>= 2.35, checked below) and, for x265
+# and libhwy, a libstdc++.so.6 (they ask for GLIBCXX_3.4 and 3.4.21: GCC 5, 2015). Nothing
 # links libcuda, libnvcuvid or libnvidia-encode: they are loaded at run time from the
 # node's driver.
 set -euo pipefail

@@ -11,6 +11,8 @@ portable=0
 pkgs=(build-essential cmake ninja-build pkg-config git clang libclang-rt-dev
       libavformat-dev libavcodec-dev libavutil-dev libswscale-dev libffmpeg-nvenc-dev
       libgtest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev
+      libhwy-dev              # Google Highway: the CPU executor's SIMD with run-time dispatch
+      python3-matplotlib      # bench/plot.py: the plots of docs/BENCHMARKS.md
       libopencv-imgproc-dev   # OpenCV: oracle for resize in tests, CPU baseline in benchmarks
       ffmpeg)   # ffmpeg/ffprobe: the oracle the tests compare against
 if [ $portable = 1 ]; then

@@ -38,6 +38,7 @@ nlohmann::json stats_json(const std::string& in, const std::string& out, const T
   j["height"] = s.height;
   j["peak_host_bytes"] = s.peak_host_bytes;
   j["peak_device_bytes"] = s.peak_device_bytes;
+  if (s.ring_chunks > 0) j["ring"] = {{"chunks", s.ring_chunks}, {"chunk_frames", s.chunk_frames}};
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
   j["max_rss_kb"] = ru.ru_maxrss;  // the whole process, so far

@@ -6,6 +6,7 @@
 
 #include "commands.hpp"
 #include "cuframe/cuframe.hpp"
+#include "cuframe/kernels/cpu.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"cuframe: GPU-resident video engine (NVDEC -> CUDA kernels -> NVENC)", "cuframe"};
@@ -13,7 +14,9 @@ int main(int argc, char** argv) {
   bool verbose = false;
   app.add_flag("--verbose,-v", verbose, "Log what the engine does, and FFmpeg's own messages");
   app.set_version_flag("--version", [] {
-    return std::string("cuframe ") + cuframe::version() + "\n" + cuframe::build_info();
+    // simd: the CPU executor's Highway target on this CPU (Note [CPU rows in Highway])
+    return std::string("cuframe ") + cuframe::version() + "\n" + cuframe::build_info() + "\nsimd: " +
+           cuframe::kernels::cpu_simd_target();
   });
 
   std::map<const CLI::App*, cuframe::cli::Runner> runners;

@@ -75,7 +75,7 @@ void add_transcode_options(CLI::App& sub, TranscodeArgs& a) {
       ->check(CLI::IsMember({"auto", "cpu", "nvenc"}));
   sub.add_option("--mode", a.mode, "stream (bounded memory), resident (whole video in memory), live (frame by frame)")
       ->check(CLI::IsMember({"stream", "resident", "live"}));
-  sub.add_option("--chunk", a.chunk, "Frames per chunk (stream mode)")->check(CLI::Range(1, 4096));
+  sub.add_option("--chunk", a.chunk, "Frames per chunk (stream mode; default 32 on the GPU, 8 on the CPU)")->check(CLI::Range(1, 4096));
   sub.add_option("--sessions", a.sessions,
                  "Resident mode: decode sessions on keyframe-aligned segments at once (0: one per NVDEC engine)")
       ->check(CLI::Range(0, 64));

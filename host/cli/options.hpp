@@ -46,7 +46,7 @@ struct TranscodeArgs {
   std::string device = "auto";
   std::string encoder = "auto";
   std::string mode = "stream";
-  int chunk = 32;
+  int chunk = 0;  // 0: the executor's default (Note [Stream memory])
   int sessions = 0;
   std::string format;
   bool no_audio = false;

@@ -14,7 +14,7 @@
 #include "to_yuv_any.hpp"
 #include "fused_impl.hpp"
 #include "cpu_pool.hpp"
-#include "cpu_simd.hpp"
+#include "cpu_rows.hpp"
 #include "cuframe/error.hpp"
 
 namespace cuframe::kernels {
@@ -133,11 +133,6 @@ void convert_color(const FrameBatch& src, FrameBatch& dst, const ColorSettings& 
   convert_color_impl(src, dst, settings, stream, /*rows_fast_path=*/true);
 }
 
-namespace {
-void rgb_bytes_row(const detail::YuvToRgb& t, const float* Y, const float* U, const float* V, int n, std::uint8_t* R,
-                   std::uint8_t* G, std::uint8_t* B);
-}  // namespace
-
 namespace detail {
 void convert_color_per_pixel(const FrameBatch& src, FrameBatch& dst, const ColorSettings& settings) {
   convert_color_impl(src, dst, settings, nullptr, /*rows_fast_path=*/false);
@@ -145,7 +140,12 @@ void convert_color_per_pixel(const FrameBatch& src, FrameBatch& dst, const Color
 
 void rgb_bytes_for_testing(const YuvToRgb& t, const float* Y, const float* U, const float* V, int n, std::uint8_t* R,
                            std::uint8_t* G, std::uint8_t* B) {
-  rgb_bytes_row(t, Y, U, V, n, R, G, B);
+  detail::rgb_bytes_row(t, Y, U, V, n, R, G, B);
+}
+
+void nv12_rgb24_for_testing(const YuvToRgb& t, const std::uint8_t* luma, const std::uint16_t* hu0, const std::uint16_t* hv0,
+                            const std::uint16_t* hu1, const std::uint16_t* hv1, int wy4, int n, std::uint8_t* rgb) {
+  nv12_rgb_row(t, luma, hu0, hv0, hu1, hv1, wy4, n, RgbStore::Rgb24, rgb, nullptr, nullptr);
 }
 }  // namespace detail
 
@@ -163,37 +163,28 @@ void mix_chroma_row(const T* c, const detail::ChromaTap* cols, int width, float*
   }
 }
 
-// One row of 8-bit RGB from float Y, U and V rows: yuv_to_rgb and to_u8 as store_pixel
-// does them, into planar bytes. Under SSE2 sixteen pixels a step: the same float
-// operations in the same order on four lanes, then Note [CPU to_u8 in SSE2].
-void rgb_bytes_row(const detail::YuvToRgb& t, const float* Y, const float* U, const float* V, int n, std::uint8_t* R,
-                   std::uint8_t* G, std::uint8_t* B) {
-  int x = 0;
-#if defined(__SSE2__)
-  const __m128 yo = _mm_set1_ps(t.y_offset), co = _mm_set1_ps(t.c_offset);
-  __m128 m[9];
-  for (int k = 0; k < 9; ++k) m[k] = _mm_set1_ps(t.m[k]);
-  for (; x + 16 <= n; x += 16) {
-    __m128 c[3][4];  // R, G, B of the four quads of pixels
-    for (int q = 0; q < 4; ++q) {
-      const int k = x + 4 * q;
-      const __m128 yy = _mm_sub_ps(_mm_loadu_ps(Y + k), yo), uu = _mm_sub_ps(_mm_loadu_ps(U + k), co),
-                   vv = _mm_sub_ps(_mm_loadu_ps(V + k), co);
-      for (int i = 0; i < 3; ++i)
-        c[i][q] = _mm_add_ps(_mm_add_ps(_mm_mul_ps(m[3 * i], yy), _mm_mul_ps(m[3 * i + 1], uu)), _mm_mul_ps(m[3 * i + 2], vv));
-    }
-    std::uint8_t* const rows[3] = {R, G, B};
-    for (int i = 0; i < 3; ++i)
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(rows[i] + x), detail::to_u8_x16(c[i][0], c[i][1], c[i][2], c[i][3]));
+// Note [CPU chroma rows] for 8-bit NV12: the pattern of the chroma taps along a row,
+// from the taps of every luma column (cols), when nv12_chroma_row's integer mix gives
+// them exactly: for x = 2k + p, taps k + j0[p] and k + j0[p] + 1 (clamped to the plane
+// as the padded row clamps them, one column beyond each edge at most) and a weight that
+// is a multiple of 1/4. False when a column does not follow it (then the float path runs).
+bool nv12_chroma_pattern(const detail::ChromaTap* cols, int width, int cw, float dx, detail::ChromaPattern& p) {
+  for (int par = 0; par < 2; ++par) {
+    constexpr int kFar = 1 << 20;  // a column far from both edges: the tap unclamped
+    const detail::ChromaTap t = detail::chroma_tap(2 * kFar + par, dx, 2 * kFar + 2);
+    p.j0[par] = t.i0 - kFar;
+    const float w4 = detail::fmul(t.w, 4.0f);
+    p.w4[par] = static_cast<int>(w4);
+    if (static_cast<float>(p.w4[par]) != w4 || p.w4[par] < 0 || p.w4[par] > 3 || p.j0[par] < -1 || p.j0[par] > 0) return false;
   }
-#endif
-  for (; x < n; ++x) {
-    float r, g, b;
-    detail::yuv_to_rgb(t, Y[x], U[x], V[x], r, g, b);
-    R[x] = detail::to_u8(r);
-    G[x] = detail::to_u8(g);
-    B[x] = detail::to_u8(b);
+  for (int x = 0; x < width; ++x) {
+    const int k = x >> 1, par = x & 1, a = k + p.j0[par];
+    const detail::ChromaTap t = cols[x];
+    if (a < -1 || a + 1 > cw || t.i0 != detail::clampi(a, 0, cw - 1) || t.i1 != detail::clampi(a + 1, 0, cw - 1) ||
+        detail::fmul(t.w, 4.0f) != static_cast<float>(p.w4[par]))
+      return false;
   }
+  return true;
 }
 
 // rgb_bytes_row into `bytes` (3 rows of args.width), then stored in D's layout.
@@ -204,7 +195,7 @@ void store_rgb_bytes(const ConvertArgs& args, int z, int y, const float* Y, cons
   std::uint8_t* R = bytes;
   std::uint8_t* G = bytes + n;
   std::uint8_t* B = bytes + 2 * n;
-  rgb_bytes_row(args.t, Y, U, V, n, R, G, B);
+  detail::rgb_bytes_row(args.t, Y, U, V, n, R, G, B);
   if constexpr (D == Dst::RGBP) {
     std::memcpy(detail::out_row<std::uint8_t>(args.o0, z, y), R, static_cast<std::size_t>(n));
     std::memcpy(detail::out_row<std::uint8_t>(args.o1, z, y), G, static_cast<std::size_t>(n));
@@ -220,6 +211,55 @@ void store_rgb_bytes(const ConvertArgs& args, int z, int y, const float* Y, cons
       o[2] = third[i];
       if constexpr (D == Dst::RGBA) o[3] = 255;
     }
+  }
+}
+
+// Rows [begin, end) (of all frames) of 8-bit NV12 to 8-bit RGB in D's layout, the
+// integer chroma way of Note [CPU chroma rows].
+template <Dst D>
+void nv12_rows(const ConvertArgs& args, detail::ChromaPattern pattern, int begin, int end) {
+  const int cw = args.cw, n = 2 * cw;
+  thread_local std::vector<std::uint8_t> padded;
+  thread_local std::vector<std::uint16_t> mixed;  // two chroma rows: U then V, n values each
+  if (padded.size() < static_cast<std::size_t>(n) + 4) padded.resize(static_cast<std::size_t>(n) + 4);
+  if (mixed.size() < 4 * static_cast<std::size_t>(n)) mixed.resize(4 * static_cast<std::size_t>(n));
+  std::uint16_t* h0 = mixed.data();
+  std::uint16_t* h1 = h0 + 2 * n;
+  int row0 = -1, row1 = -1, frame = -1;  // the chroma rows h0 and h1 hold, of `frame`
+  auto mix = [&](int z, int row, std::uint16_t* h) {
+    const std::uint8_t* uv = args.u.base + static_cast<std::size_t>(z) * args.u.frame_stride + static_cast<std::size_t>(row) * args.u.pitch;
+    std::uint8_t* p = padded.data();
+    std::memcpy(p + 2, uv, static_cast<std::size_t>(n));
+    p[0] = uv[0], p[1] = uv[1], p[n + 2] = uv[n - 2], p[n + 3] = uv[n - 1];  // the edge pairs repeated
+    detail::nv12_chroma_row(p, cw, pattern, h, h + n);
+  };
+  constexpr detail::RgbStore store = D == Dst::RGB24 ? detail::RgbStore::Rgb24
+                                     : D == Dst::BGR24 ? detail::RgbStore::Bgr24
+                                     : D == Dst::RGBA  ? detail::RgbStore::Rgba
+                                                       : detail::RgbStore::Planar;
+  for (int r = begin; r < end; ++r) {
+    const int z = r / args.height, y = r % args.height;
+    const detail::ChromaTap ty = detail::chroma_tap(y, args.siting.dy, args.ch);
+    if (z != frame) frame = z, row0 = row1 = -1;
+    if (ty.i0 != row0) {
+      if (ty.i0 == row1) {
+        std::swap(h0, h1);
+        std::swap(row0, row1);
+      } else {
+        mix(z, ty.i0, h0);
+        row0 = ty.i0;
+      }
+    }
+    if (ty.i1 != row1) {
+      mix(z, ty.i1, h1);
+      row1 = ty.i1;
+    }
+    const int wy4 = static_cast<int>(detail::fmul(ty.w, 4.0f));  // a multiple of 1/4 for every siting
+    const std::uint8_t* luma = args.y.base + static_cast<std::size_t>(z) * args.y.frame_stride + static_cast<std::size_t>(y) * args.y.pitch;
+    std::uint8_t* o0 = detail::out_row<std::uint8_t>(args.o0, z, y);
+    std::uint8_t* o1 = D == Dst::RGBP ? detail::out_row<std::uint8_t>(args.o1, z, y) : nullptr;
+    std::uint8_t* o2 = D == Dst::RGBP ? detail::out_row<std::uint8_t>(args.o2, z, y) : nullptr;
+    detail::nv12_rgb_row(args.t, luma, h0, h0 + n, h1, h1 + n, wy4, args.width, store, o0, o1, o2);
   }
 }
 
@@ -283,15 +323,29 @@ void convert_color_impl(const FrameBatch& src, FrameBatch& dst, const ColorSetti
   // and those of each row once per row. chroma_mix is done in its two halves: each chroma
   // row's horizontal mix once (mix_chroma_row), kept while the next luma row reads it
   // again, then the vertical mix of two such rows over the whole row; 8-bit RGB then
-  // comes from rgb_bytes_row (SSE2). The float operations per pixel are those of
-  // convert_pixel (the same taps, chroma_mix's operations in its order, store_pixel's),
-  // so the output is bit for bit the same (ColorCpuRows.*, tests/kernels/test_color.cpp).
+  // comes from rgb_bytes_row (Note [CPU rows in Highway]). The float operations per pixel
+  // are those of convert_pixel (the same taps, chroma_mix's operations in its order,
+  // store_pixel's), so the output is bit for bit the same (ColorCpuRows.*,
+  // tests/kernels/test_color.cpp).
+  // 8-bit NV12 to 8-bit RGB takes a shorter way: chroma_mix's weights are multiples of
+  // 1/4 and 8-bit samples integers, so every product and sum in it is exact in float, in
+  // any order. The chroma rows are therefore mixed in 16-bit integers, 4 (horizontally,
+  // nv12_chroma_row, once per chroma row) and 16 (vertically, in nv12_rgb_row) times the
+  // float value, which 1/16 then gives back exactly; the luma, the matrix and the rounding
+  // are yuv_to_rgb's and to_u8's as above, in SIMD, stored straight into the destination
+  // layout. Where a column's taps do not follow the pattern (nv12_chroma_pattern) the
+  // float path runs.
   thread_local std::vector<detail::ChromaTap> columns;
   if (sl.format == PixelFormat::NV12 || sl.format == PixelFormat::P016) {
     if (columns.size() < static_cast<size_t>(a.width)) columns.resize(static_cast<size_t>(a.width));
     for (int x = 0; x < a.width; ++x) columns[static_cast<size_t>(x)] = detail::chroma_tap(x, a.siting.dx, a.cw);
   }
   const detail::ChromaTap* cols = columns.data();
+  detail::ChromaPattern pattern{};
+  const bool nv12_bytes = rows_fast_path && s == Src::NV12 &&
+                          (d == Dst::RGB24 || d == Dst::BGR24 || d == Dst::RGBA || d == Dst::RGBP) &&
+                          nv12_chroma_pattern(cols, a.width, a.cw, a.siting.dx, pattern) &&
+                          detail::fmul(a.siting.dy, 4.0f) == std::floor(detail::fmul(a.siting.dy, 4.0f));  // rows' weights in quarters
   detail::dispatch(s, d, [&]<Src S, Dst D>() {
     auto rows = [&](int begin, int end) {
       // A local copy: stores through uint8_t* may alias anything the compiler cannot see
@@ -311,6 +365,12 @@ void convert_color_impl(const FrameBatch& src, FrameBatch& dst, const ColorSetti
       float* luma_row = uv_row + 2 * args.width;
       std::uint8_t* bytes = rgb.data();
       int row0 = -1, row1 = -1, frame = -1;  // the chroma rows h0 and h1 hold, of `frame`
+      if constexpr (S == Src::NV12 && (D == Dst::RGB24 || D == Dst::BGR24 || D == Dst::RGBA || D == Dst::RGBP)) {
+        if (nv12_bytes) {
+          nv12_rows<D>(args, pattern, begin, end);
+          return;
+        }
+      }
       for (int r = begin; r < end; ++r) {
         const int z = r / args.height, y = r % args.height;
         if constexpr ((S == Src::NV12 || S == Src::P016) && D != Dst::Gray8) {

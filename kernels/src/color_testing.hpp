@@ -17,4 +17,10 @@ void convert_color_per_pixel(const FrameBatch& src, FrameBatch& dst, const Color
 void rgb_bytes_for_testing(const YuvToRgb& t, const float* Y, const float* U, const float* V, int n, std::uint8_t* R,
                            std::uint8_t* G, std::uint8_t* B);
 
+/// Interleaved R,G,B bytes of n pixels of 8-bit NV12 as the integer chroma path of Note
+/// [CPU chroma rows] makes them: luma bytes, the 16-bit horizontally mixed chroma rows
+/// above (hu0, hv0) and below (hu1, hv1), and the vertical weight in quarters.
+void nv12_rgb24_for_testing(const YuvToRgb& t, const std::uint8_t* luma, const std::uint16_t* hu0, const std::uint16_t* hv0,
+                            const std::uint16_t* hu1, const std::uint16_t* hv1, int wy4, int n, std::uint8_t* rgb);
+
 }  // namespace cuframe::kernels::detail

@@ -3,11 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
-#include <type_traits>
 #include <vector>
 
 #include "cpu_pool.hpp"
-#include "cpu_simd.hpp"
+#include "cpu_rows.hpp"
 #include "cuframe/error.hpp"
 #include "filter_impl.hpp"
 #include "filter_testing.hpp"
@@ -68,12 +67,75 @@ void blur_cpu_per_sample(const BlurJob& b, const BlurWeights& w) {
 }
 
 // Note [CPU blur rows]: both passes run a row at a time with the taps in the outer loop
-// and the samples of the row in the inner one, so the compiler vectorises across the
-// row; the columns within `radius` of an edge (where samples are clamped) go through
-// blur_h, sample by sample. Each output sample still sees exactly the operations of
-// blur_h / blur_v in the same order (w0 * s, then + w_k * (s[-k] + s[+k]) for k = 1..r),
-// so the result is bit for bit the per-sample one (tests/kernels/test_filter.cpp).
-constexpr int kBlock = 16;
+// and the samples of the row in the inner one, in SIMD (Note [CPU rows in Highway]):
+// blur_horizontal on a float copy of each source row, blur_vertical straight into the
+// destination's samples; the columns within `radius` of an edge (where samples are
+// clamped) go through blur_h, sample by sample. Each thread keeps the horizontal rows its
+// output rows read in a ring of 2 * radius + 1 rows (row y in slot y mod the ring's
+// size), so that a row is mixed once per thread and the float rows never leave its cache:
+// with AVX-512 the blur was bound by the traffic of a float scratch plane through memory
+// (25 MB each way for a 1080p RGB frame). A ring over 8 MiB (very large sigma on wide
+// frames) gives way to the two passes through the scratch plane. Each output sample still
+// sees exactly the operations of blur_h / blur_v in the same order (w0 * s, then + w_k *
+// (s[-k] + s[+k]) for k = 1..r), so the result is bit for bit the per-sample one
+// (tests/kernels/test_filter.cpp).
+template <typename T>
+void blur_horizontal_row(const GeometryJob& j, const BlurWeights& w, int z, int y, float* wide, float* acc) {
+  const int ch = j.kind.channels, width = j.in.width, r = w.radius;
+  const T* src = reinterpret_cast<const T*>(j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride +
+                                            static_cast<std::size_t>(y) * j.in.pitch);
+  const int lo = std::min(r, width), hi = std::max(lo, width - r);  // interior columns [lo, hi)
+  row_to_float(src, width * ch, wide);  // exact
+  blur_horizontal(wide, lo * ch, hi * ch, ch, w.w, r, acc);
+  for (int x = 0; x < lo; ++x)
+    for (int c = 0; c < ch; ++c) acc[x * ch + c] = blur_h<T>(j.in, z, x, y, c, ch, w);
+  for (int x = hi; x < width; ++x)
+    for (int c = 0; c < ch; ++c) acc[x * ch + c] = blur_h<T>(j.in, z, x, y, c, ch, w);
+}
+
+constexpr std::size_t kMaxBlurRing = std::size_t{8} << 20;
+
+template <typename T>
+void blur_cpu_ring(const BlurJob& b, const BlurWeights& w) {
+  const GeometryJob& j = b.plane;
+  const int n = j.in.width * j.kind.channels, r = w.radius, height = j.in.height, slots = 2 * r + 1;
+  auto rows = [&](int begin, int end) {
+    thread_local std::vector<float> ring, wide_row;
+    thread_local std::vector<int> held;  // the source row each slot holds, of `frame`
+    thread_local std::vector<const float*> tap_rows;  // rows y - k (2k - 1) and y + k (2k), k = 1..r
+    const std::size_t ring_size = static_cast<std::size_t>(slots) * static_cast<std::size_t>(n);
+    if (ring.size() < ring_size) ring.resize(ring_size);
+    if (wide_row.size() < static_cast<std::size_t>(n)) wide_row.resize(static_cast<std::size_t>(n));
+    if (tap_rows.size() < static_cast<std::size_t>(slots)) tap_rows.resize(static_cast<std::size_t>(slots));
+    held.assign(static_cast<std::size_t>(slots), -1);
+    const float** taps = tap_rows.data();
+    int frame = -1;
+    for (int row = begin; row < end; ++row) {
+      const int z = row / height, y = row % height;
+      if (z != frame) {
+        frame = z;
+        std::fill(held.begin(), held.end(), -1);
+      }
+      auto mixed = [&](int yy) -> const float* {  // the horizontal pass of source row yy (clamped)
+        yy = clampi(yy, 0, height - 1);
+        const auto slot = static_cast<std::size_t>(yy % slots);
+        float* h = ring.data() + slot * static_cast<std::size_t>(n);
+        if (held[slot] != yy) {
+          blur_horizontal_row<T>(j, w, z, yy, wide_row.data(), h);
+          held[slot] = yy;
+        }
+        return h;
+      };
+      // the rows of one output row are at most `slots` consecutive rows: distinct slots
+      const float* mid = mixed(y);
+      for (int k = 1; k <= r; ++k) taps[2 * k - 1] = mixed(y - k), taps[2 * k] = mixed(y + k);
+      T* out = reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
+                                    static_cast<std::size_t>(y) * j.out.pitch);
+      blur_vertical(mid, taps, w.w, r, n, out);
+    }
+  };
+  parallel_for(j.frames * height, rows);
+}
 
 template <typename T>
 void blur_cpu(const BlurJob& b, const BlurWeights& w) {
@@ -81,49 +143,22 @@ void blur_cpu(const BlurJob& b, const BlurWeights& w) {
   const int ch = j.kind.channels;
   const int width = j.in.width, r = w.radius;
   const int n = width * ch;
+  if ((2 * static_cast<std::size_t>(r) + 1) * static_cast<std::size_t>(n) * sizeof(float) <= kMaxBlurRing)
+    return blur_cpu_ring<T>(b, w);
   auto h_rows = [&](int begin, int end) {
     thread_local std::vector<float> wide_row;
     if (wide_row.size() < static_cast<std::size_t>(n)) wide_row.resize(static_cast<std::size_t>(n));
-    float* f = wide_row.data();
     for (int row = begin; row < end; ++row) {
       const int z = row / j.in.height, y = row % j.in.height;
-      const T* src = reinterpret_cast<const T*>(j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride +
-                                                static_cast<std::size_t>(y) * j.in.pitch);
       float* acc = reinterpret_cast<float*>(b.scratch_out.base + static_cast<std::size_t>(z) * b.scratch_out.frame_stride +
                                             static_cast<std::size_t>(y) * b.scratch_out.pitch);
-      const int lo = std::min(r, width), hi = std::max(lo, width - r);  // interior columns [lo, hi)
-      for (int i = 0; i < n; ++i) f[i] = static_cast<float>(src[i]);  // exact
-      // Blocks of kBlock samples keep their sums in registers over all the taps.
-      int i = lo * ch;
-      for (; i + kBlock <= hi * ch; i += kBlock) {
-        float a[kBlock];
-        for (int q = 0; q < kBlock; ++q) a[q] = fmul(w.w[0], f[i + q]);
-        for (int k = 1; k <= r; ++k) {
-          const float wk = w.w[k];
-          const float* l = f + i - k * ch;
-          const float* h = f + i + k * ch;
-          for (int q = 0; q < kBlock; ++q) a[q] = fadd(a[q], fmul(wk, fadd(l[q], h[q])));
-        }
-        for (int q = 0; q < kBlock; ++q) acc[i + q] = a[q];
-      }
-      for (; i < hi * ch; ++i) {
-        float a = fmul(w.w[0], f[i]);
-        for (int k = 1; k <= r; ++k) a = fadd(a, fmul(w.w[k], fadd(f[i - k * ch], f[i + k * ch])));
-        acc[i] = a;
-      }
-      for (int x = 0; x < lo; ++x)
-        for (int c = 0; c < ch; ++c) acc[x * ch + c] = blur_h<T>(j.in, z, x, y, c, ch, w);
-      for (int x = hi; x < width; ++x)
-        for (int c = 0; c < ch; ++c) acc[x * ch + c] = blur_h<T>(j.in, z, x, y, c, ch, w);
+      blur_horizontal_row<T>(j, w, z, y, wide_row.data(), acc);
     }
   };
   parallel_for(j.frames * j.in.height, h_rows);
   auto v_rows = [&](int begin, int end) {
-    thread_local std::vector<float> acc_row;
     thread_local std::vector<const float*> tap_rows;  // rows y - k (2k - 1) and y + k (2k), k = 1..r
-    if (acc_row.size() < static_cast<std::size_t>(n)) acc_row.resize(static_cast<std::size_t>(n));
     if (tap_rows.size() < 2 * static_cast<std::size_t>(r) + 1) tap_rows.resize(2 * static_cast<std::size_t>(r) + 1);
-    float* acc = acc_row.data();
     const float** taps = tap_rows.data();
     for (int row = begin; row < end; ++row) {
       const int z = row / j.in.height, y = row % j.in.height;
@@ -134,34 +169,9 @@ void blur_cpu(const BlurJob& b, const BlurWeights& w) {
       };
       const float* mid = scratch_row(y);
       for (int k = 1; k <= r; ++k) taps[2 * k - 1] = scratch_row(y - k), taps[2 * k] = scratch_row(y + k);
-      // Blocks of kBlock samples keep their sums in registers over all the taps.
-      int i = 0;
-      for (; i + kBlock <= n; i += kBlock) {
-        float a[kBlock];
-        for (int q = 0; q < kBlock; ++q) a[q] = fmul(w.w[0], mid[i + q]);
-        for (int k = 1; k <= r; ++k) {
-          const float wk = w.w[k];
-          const float* up = taps[2 * k - 1] + i;
-          const float* down = taps[2 * k] + i;
-          for (int q = 0; q < kBlock; ++q) a[q] = fadd(a[q], fmul(wk, fadd(up[q], down[q])));
-        }
-        for (int q = 0; q < kBlock; ++q) acc[i + q] = a[q];
-      }
-      for (; i < n; ++i) {
-        float a = fmul(w.w[0], mid[i]);
-        for (int k = 1; k <= r; ++k) a = fadd(a, fmul(w.w[k], fadd(taps[2 * k - 1][i], taps[2 * k][i])));
-        acc[i] = a;
-      }
       T* out = reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
                                     static_cast<std::size_t>(y) * j.out.pitch);
-      i = 0;
-#if defined(__SSE2__)
-      if constexpr (std::is_same_v<T, std::uint8_t>)  // Note [CPU to_u8 in SSE2]
-        for (; i + 16 <= n; i += 16)
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), to_u8_x16(_mm_loadu_ps(acc + i), _mm_loadu_ps(acc + i + 4),
-                                                                          _mm_loadu_ps(acc + i + 8), _mm_loadu_ps(acc + i + 12)));
-#endif
-      for (; i < n; ++i) out[i] = to_sample<T>(acc[i]);
+      blur_vertical(mid, taps, w.w, r, n, out);
     }
   };
   parallel_for(j.frames * j.in.height, v_rows);

@@ -1,13 +1,13 @@
 #include "cuframe/kernels/geometry.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "cpu_pool.hpp"
-#include "cpu_simd.hpp"
+#include "cpu_rows.hpp"
 #include "cuframe/error.hpp"
 #include "geometry_impl.hpp"
 #include "geometry_testing.hpp"
@@ -109,87 +109,124 @@ void remap_cpu(const GeometryJob& j) {
 
 // Note [CPU bilinear rows]: the bilinear resize in two passes per output row, as
 // bilinear_mix is written: first the horizontal mix of each of the two source rows it
-// reads (top and bottom, with the column taps computed once per call), into float rows;
-// then the vertical mix of those two float rows, a loop over contiguous samples (in SSE2
-// for 8-bit planes, Note [CPU to_u8 in SSE2]; vectorised by the compiler otherwise). A
-// source row's horizontal mix is kept while the next output rows
-// read it again, so each source row is mixed about once per thread. The float operations
-// on each sample are exactly those of resize_sample (the same taps, the same three steps
-// of bilinear_mix, in the same order), so the result is bit for bit what the per-sample
-// path and the GPU kernel give (tests/kernels/test_geometry.cpp checks both). The taps and
-// the float rows live in per-thread buffers that only grow: no allocation per call in
-// steady state.
-template <typename T, int C>
-void mix_row_horizontally(const T* src, int src_samples, const LinearTap* cols, int width, float* wide, float* out) {
-  for (int i = 0; i < src_samples; ++i) wide[i] = static_cast<float>(src[i]);  // vectorised; exact
-  for (int x = 0; x < width; ++x) {
-    const LinearTap tx = cols[x];
-    const float* a = wide + tx.i0 * C;
-    const float* b = wide + tx.i1 * C;
-    for (int c = 0; c < C; ++c) out[x * C + c] = fadd(a[c], fmul(tx.w, fadd(b[c], -a[c])));
-  }
-}
-
-template <typename T>
-void mix_rows_vertically(const float* top, const float* bot, float wy, int n, T* out) {
-  int i = 0;
-#if defined(__SSE2__)
-  if constexpr (std::is_same_v<T, std::uint8_t>) {
-    // 16 samples a step: the same three float operations (b - a is b + (-a) exactly), then
-    // Note [CPU to_u8 in SSE2].
-    const __m128 w = _mm_set1_ps(wy);
-    auto mix4 = [&](int k) {
-      const __m128 t = _mm_loadu_ps(top + k), b = _mm_loadu_ps(bot + k);
-      return _mm_add_ps(t, _mm_mul_ps(w, _mm_sub_ps(b, t)));
-    };
-    for (; i + 16 <= n; i += 16)
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), to_u8_x16(mix4(i), mix4(i + 4), mix4(i + 8), mix4(i + 12)));
-  }
-#endif
-  for (; i < n; ++i) out[i] = to_sample<T>(fadd(top[i], fmul(wy, fadd(bot[i], -top[i]))));
-}
+// reads (top and bottom), into float rows, with the taps of every output sample (source
+// sample indices and weight) computed once per call, and the source row read as floats
+// once (row_to_float; bilinear_horizontal_blocks: a vector of source samples and table
+// lookups where the sources of a block of outputs fit one vector, else the gathers of
+// bilinear_horizontal); then the
+// vertical mix of those two float rows, a loop over contiguous samples (bilinear_vertical;
+// both Note [CPU rows in Highway]). A source row's horizontal mix is kept while the next
+// output rows read it again, so each source row is mixed about once per thread. The float
+// operations on each sample are exactly those of resize_sample (the same taps, the same
+// three steps of bilinear_mix, in the same order), so the result is bit for bit what the
+// per-sample path and the GPU kernel give (tests/kernels/test_geometry.cpp checks both).
+// The taps and the float rows live in per-thread buffers that only grow: no allocation
+// per call in steady state.
+struct SampleTaps {
+  std::vector<std::int32_t> i0, i1;  // source sample indices (pixel * C + channel)
+  std::vector<float> w;
+};
 
 template <typename T, int C>
 void resize_bilinear_rows(const GeometryJob& j) {
   const float sx = static_cast<float>(j.in.width) / static_cast<float>(j.out.width);
   const float sy = static_cast<float>(j.in.height) / static_cast<float>(j.out.height);
-  thread_local std::vector<LinearTap> columns;
-  if (columns.size() < static_cast<std::size_t>(j.out.width)) columns.resize(static_cast<std::size_t>(j.out.width));
-  for (int x = 0; x < j.out.width; ++x) columns[static_cast<std::size_t>(x)] = linear_tap(x, sx, j.in.width);
-  const LinearTap* cols = columns.data();
   // locals: stores through T* could alias the job's fields
   const int width = j.out.width, samples = width * C, src_samples = j.in.width * C;
-  auto rows = [&, cols, width, samples, src_samples](int begin, int end) {
+  thread_local SampleTaps taps;
+  if (taps.w.size() < static_cast<std::size_t>(samples)) {
+    taps.i0.resize(static_cast<std::size_t>(samples));
+    taps.i1.resize(static_cast<std::size_t>(samples));
+    taps.w.resize(static_cast<std::size_t>(samples));
+  }
+  for (int x = 0; x < width; ++x) {
+    const LinearTap tx = linear_tap(x, sx, j.in.width);
+    for (int c = 0; c < C; ++c) {
+      const auto s = static_cast<std::size_t>(x * C + c);
+      taps.i0[s] = tx.i0 * C + c;
+      taps.i1[s] = tx.i1 * C + c;
+      taps.w[s] = tx.w;
+    }
+  }
+  const std::int32_t* i0 = taps.i0.data();
+  const std::int32_t* i1 = taps.i1.data();
+  const float* wx = taps.w.data();
+  // The same taps by blocks of vectors (bilinear_horizontal_blocks): the largest number of
+  // output samples a block can make such that every block's sources fit one vector; none
+  // below a quarter of a vector (large downscales: the gathers of bilinear_horizontal).
+  thread_local std::vector<std::int32_t> block_base, block_i0, block_i1;
+  thread_local std::vector<float> block_w;
+  const int lanes = simd_float_lanes();
+  int per_block = 0, blocks = 0;
+  for (int m = lanes; lanes >= 4 && m >= std::max(2, lanes / 4) && per_block == 0; --m) {
+    bool fits = true;
+    for (int s0 = 0; s0 < samples && fits; s0 += m) {
+      int lo = i0[s0], hi = i1[s0];
+      for (int s = s0; s < std::min(samples, s0 + m); ++s) lo = std::min(lo, i0[s]), hi = std::max(hi, i1[s]);
+      fits = hi - lo < lanes;
+    }
+    if (fits) per_block = m;
+  }
+  if (per_block > 0) {
+    blocks = (samples + per_block - 1) / per_block;
+    const auto cells = static_cast<std::size_t>(blocks) * static_cast<std::size_t>(lanes);
+    block_base.resize(static_cast<std::size_t>(blocks));
+    block_i0.assign(cells, 0);
+    block_i1.assign(cells, 0);
+    block_w.assign(cells, 0.0f);
+    for (int b = 0; b < blocks; ++b) {
+      const int s0 = b * per_block, count = std::min(per_block, samples - s0);
+      int lo = i0[s0];
+      for (int s = s0; s < s0 + count; ++s) lo = std::min(lo, i0[s]);
+      block_base[static_cast<std::size_t>(b)] = lo;
+      for (int l = 0; l < count; ++l) {
+        const auto cell = static_cast<std::size_t>(b) * static_cast<std::size_t>(lanes) + static_cast<std::size_t>(l);
+        block_i0[cell] = i0[s0 + l] - lo;
+        block_i1[cell] = i1[s0 + l] - lo;
+        block_w[cell] = wx[s0 + l];
+      }
+    }
+  }
+  const std::int32_t* bbase = block_base.data();
+  const std::int32_t* bi0 = block_i0.data();
+  const std::int32_t* bi1 = block_i1.data();
+  const float* bw = block_w.data();
+  auto rows = [&, i0, i1, wx, samples, src_samples, bbase, bi0, bi1, bw, blocks, per_block, lanes](int begin, int end) {
+    // Room past each row for whole vectors (bilinear_horizontal_blocks).
+    constexpr int kPad = 64;
     thread_local std::vector<float> mixed;
-    const std::size_t need = 2 * static_cast<std::size_t>(samples) + static_cast<std::size_t>(src_samples);
+    const std::size_t need = 2 * static_cast<std::size_t>(samples + kPad) + static_cast<std::size_t>(src_samples + kPad);
     if (mixed.size() < need) mixed.resize(need);
     float* top = mixed.data();
-    float* bot = top + samples;
-    float* wide = bot + samples;
+    float* bot = top + samples + kPad;
+    float* wide = bot + samples + kPad;
+    auto mix = [&](int row, int z, float* out) {
+      const std::uint8_t* base = j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride;
+      row_to_float(reinterpret_cast<const T*>(base + static_cast<std::size_t>(row) * j.in.pitch), src_samples, wide);
+      if (blocks == 0 || !bilinear_horizontal_blocks(wide, bbase, bi0, bi1, bw, blocks, per_block, lanes, out))
+        bilinear_horizontal(wide, i0, i1, wx, samples, out);
+    };
     int top_row = -1, bot_row = -1, frame = -1;  // the source rows top and bot hold, of `frame`
     for (int r = begin; r < end; ++r) {
       const int z = r / j.out.height, y = r % j.out.height;
       const LinearTap ty = linear_tap(y, sy, j.in.height);
-      const std::uint8_t* base = j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride;
       if (z != frame) top_row = bot_row = -1, frame = z;
       if (ty.i0 != top_row) {
         if (ty.i0 == bot_row) {
           std::swap(top, bot);
           std::swap(top_row, bot_row);
         } else {
-          mix_row_horizontally<T, C>(reinterpret_cast<const T*>(base + static_cast<std::size_t>(ty.i0) * j.in.pitch),
-                                     src_samples, cols, width, wide, top);
+          mix(ty.i0, z, top);
           top_row = ty.i0;
         }
       }
       if (ty.i1 != bot_row) {
-        mix_row_horizontally<T, C>(reinterpret_cast<const T*>(base + static_cast<std::size_t>(ty.i1) * j.in.pitch),
-                                   src_samples, cols, width, wide, bot);
+        mix(ty.i1, z, bot);
         bot_row = ty.i1;
       }
-      mix_rows_vertically<T>(top, bot, ty.w, samples,
-                             reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
-                                                  static_cast<std::size_t>(y) * j.out.pitch));
+      bilinear_vertical(top, bot, ty.w, samples,
+                        reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
+                                             static_cast<std::size_t>(y) * j.out.pitch));
     }
   };
   parallel_for(j.frames * j.out.height, rows);
@@ -203,8 +240,8 @@ void resize_bilinear_rows(const GeometryJob& j) {
 // float operations (w = wx * hy, acc += w * s, area += w, acc / area), so the result is
 // bit for bit the per-sample path's; all channels of a pixel share the taps. Each source
 // row is read as floats once per output row that covers it, and the final division is
-// done four lanes at a time for 8-bit planes. The tap lists live in per-thread vectors
-// that only grow.
+// done in SIMD (area_quotient, Note [CPU rows in Highway]). The tap lists live in
+// per-thread vectors that only grow.
 struct AreaTap {
   int i;
   float w;
@@ -242,11 +279,12 @@ void resize_area_rows(const GeometryJob& j) {
     // The sums of a whole output row, built source row by source row: per sample the
     // terms are still added in resize_sample's order (row taps outer, column taps inner).
     thread_local std::vector<float> sums;
-    const std::size_t need = static_cast<std::size_t>(width) * (C + 1) + static_cast<std::size_t>(src_samples);
+    const std::size_t need = static_cast<std::size_t>(width) * (2 * C + 1) + static_cast<std::size_t>(src_samples);
     if (sums.size() < need) sums.resize(need);
     float* acc = sums.data();
     float* area = acc + static_cast<std::size_t>(width) * C;
-    float* wide = area + width;  // the source row as floats (exact)
+    float* area_of_sample = area + width;  // area[x] for each of the C samples of pixel x
+    float* wide = area_of_sample + static_cast<std::size_t>(width) * C;  // the source row as floats (exact)
     for (int r = begin; r < end; ++r) {
       const int z = r / j.out.height, y = r % j.out.height;
       const std::uint8_t* frame = j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride;
@@ -256,7 +294,7 @@ void resize_area_rows(const GeometryJob& j) {
       for (int x = 0; x < width; ++x) area[x] = 0.0f;
       for (int ty = yfirst[y]; ty < yfirst[y + 1]; ++ty) {
         const T* row = reinterpret_cast<const T*>(frame + static_cast<std::size_t>(ytaps[ty].i) * j.in.pitch);
-        for (int i = 0; i < src_samples; ++i) wide[i] = static_cast<float>(row[i]);
+        row_to_float(row, src_samples, wide);
         const float hy = ytaps[ty].w;
         for (int x = 0; x < width; ++x) {
           float a[C], s = area[x];
@@ -271,31 +309,9 @@ void resize_area_rows(const GeometryJob& j) {
           area[x] = s;
         }
       }
-      int x = 0;
-#if defined(__SSE2__)
-      if constexpr (std::is_same_v<T, std::uint8_t> && (C == 1 || C == 2)) {
-        // acc / area (divps rounds as the scalar division does), 0 where area is not > 0,
-        // then Note [CPU to_u8 in SSE2]; 16 samples a step.
-        auto quotient = [&](int sample) {  // four samples from `sample`
-          __m128 a;
-          if constexpr (C == 1) {
-            a = _mm_loadu_ps(area + sample);
-          } else {  // samples 2x, 2x+1 share area[x]
-            const __m128 two = _mm_castpd_ps(_mm_load_sd(reinterpret_cast<const double*>(area + sample / 2)));
-            a = _mm_unpacklo_ps(two, two);
-          }
-          const __m128 q = _mm_div_ps(_mm_loadu_ps(acc + sample), a);
-          return _mm_and_ps(_mm_cmpgt_ps(a, _mm_setzero_ps()), q);
-        };
-        for (; (x + 16 / C) <= width; x += 16 / C) {
-          const int i = x * C;
-          _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
-                           to_u8_x16(quotient(i), quotient(i + 4), quotient(i + 8), quotient(i + 12)));
-        }
-      }
-#endif
-      for (; x < width; ++x)
-        for (int c = 0; c < C; ++c) out[x * C + c] = to_sample<T>(area[x] > 0.0f ? fdiv(acc[x * C + c], area[x]) : 0.0f);
+      for (int x = 0; x < width; ++x)
+        for (int c = 0; c < C; ++c) area_of_sample[x * C + c] = area[x];
+      area_quotient(acc, area_of_sample, width * C, out);
     }
   };
   parallel_for(j.frames * j.out.height, rows);
@@ -338,37 +354,13 @@ void resize_nearest_rows(const GeometryJob& j) {
 // row at a time: the column taps (cubic_taps, indices clamped as sample() clamps them)
 // once per call; each source row's horizontal sums once into one of four cached float
 // rows, reused while the next output rows read that row again; then the vertical sum over
-// contiguous samples (SSE2 for 8-bit, Note [CPU to_u8 in SSE2]). Every sum starts from
+// contiguous samples (bicubic_vertical, Note [CPU rows in Highway]). Every sum starts from
 // 0.0f and adds its terms in resize_sample's order, so the result is its result bit for
 // bit (tests/kernels/test_geometry.cpp).
 struct CubicColumn {
   int o[4];  // sample offsets of the four source columns
   float w[4];
 };
-
-// The vertical 4-tap sum of four horizontally mixed rows, to samples.
-template <typename T>
-void mix_cubic_rows_vertically(const float* const h[4], const float w[4], int n, T* out) {
-  int i = 0;
-#if defined(__SSE2__)
-  if constexpr (std::is_same_v<T, std::uint8_t>) {
-    __m128 wk[4];
-    for (int k = 0; k < 4; ++k) wk[k] = _mm_set1_ps(w[k]);
-    auto sum4 = [&](int at) {
-      __m128 acc = _mm_setzero_ps();
-      for (int k = 0; k < 4; ++k) acc = _mm_add_ps(acc, _mm_mul_ps(wk[k], _mm_loadu_ps(h[k] + at)));
-      return acc;
-    };
-    for (; i + 16 <= n; i += 16)
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), to_u8_x16(sum4(i), sum4(i + 4), sum4(i + 8), sum4(i + 12)));
-  }
-#endif
-  for (; i < n; ++i) {
-    float acc = 0.0f;
-    for (int k = 0; k < 4; ++k) acc = fadd(acc, fmul(w[k], h[k][i]));
-    out[i] = to_sample<T>(acc);
-  }
-}
 
 template <typename T, int C>
 void resize_bicubic_rows(const GeometryJob& j) {
@@ -407,7 +399,7 @@ void resize_bicubic_rows(const GeometryJob& j) {
             ++slot;
           const T* src = reinterpret_cast<const T*>(j.in.base + static_cast<std::size_t>(z) * j.in.frame_stride +
                                                     static_cast<std::size_t>(wanted[k]) * j.in.pitch);
-          for (int i = 0; i < src_samples; ++i) wide[i] = static_cast<float>(src[i]);  // exact
+          row_to_float(src, src_samples, wide);  // exact
           float* out = buffer.data() + static_cast<std::size_t>(slot) * samples;
           for (int x = 0; x < width; ++x) {
             const CubicColumn& col = cols[x];
@@ -421,9 +413,9 @@ void resize_bicubic_rows(const GeometryJob& j) {
         }
         h[k] = buffer.data() + static_cast<std::size_t>(slot) * samples;
       }
-      mix_cubic_rows_vertically<T>(h, ty.w, samples,
-                                   reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
-                                                        static_cast<std::size_t>(y) * j.out.pitch));
+      bicubic_vertical(h, ty.w, samples,
+                       reinterpret_cast<T*>(j.out.base + static_cast<std::size_t>(z) * j.out.frame_stride +
+                                            static_cast<std::size_t>(y) * j.out.pitch));
     }
   };
   parallel_for(j.frames * j.out.height, rows);
@@ -484,11 +476,11 @@ void remap_all(const FrameBatch& src, FrameBatch& dst, Remap remap, int ox, int 
 
 namespace detail {
 void bilinear_rows_u8_for_testing(const float* top, const float* bot, float wy, int n, std::uint8_t* out) {
-  mix_rows_vertically<std::uint8_t>(top, bot, wy, n, out);
+  bilinear_vertical(top, bot, wy, n, out);
 }
 
 void bicubic_rows_u8_for_testing(const float* const rows[4], const float w[4], int n, std::uint8_t* out) {
-  mix_cubic_rows_vertically<std::uint8_t>(rows, w, n, out);
+  bicubic_vertical(rows, w, n, out);
 }
 }  // namespace detail
 

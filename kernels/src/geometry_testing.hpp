@@ -1,6 +1,6 @@
 // Internal, for tests: the bilinear and bicubic row paths' vertical steps for 8-bit
-// planes on their own (Notes [CPU bilinear rows], [CPU bicubic rows]; SSE2 where the CPU
-// has it), to test them on many more values than frames hold.
+// planes on their own (Notes [CPU bilinear rows], [CPU bicubic rows]; on the SIMD target
+// the dispatch chooses), to test them on many more values than frames hold.
 #pragma once
 
 #include <cstdint>

@@ -451,6 +451,26 @@ TEST(Modes, StreamMemoryStaysFlatAsInputGrows10x) {
   RecordProperty("rss_10x_kb", std::to_string(rss10));
 }
 
+// Note [Stream memory]: on the CPU executor stream mode's ring is 2 chunks of 8 frames by
+// default; --verbose says so, --stats-json records it, and --chunk changes the frames.
+TEST(Modes, CpuRingDefaultsAreReported) {
+  const fs::path in = test::sample("nasa_13013.mp4");
+  for (const std::string chunk : {"", "5"}) {
+    const fs::path stats = out_dir() / ("ring" + chunk + ".json");
+    std::vector<std::string> args = {"--verbose", "transcode", in.string(), (out_dir() / ("ring" + chunk + ".mkv")).string(),
+                                     "--device", "cpu", "--preset", "ultrafast", "--no-audio", "--stats-json", stats.string()};
+    if (!chunk.empty()) args.insert(args.end(), {"--chunk", chunk});
+    const ProcessResult r = cli(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const std::string frames = chunk.empty() ? "8" : chunk;
+    EXPECT_NE(r.err.find("stream: a ring of 2 chunks of " + frames + " frames (host memory)"), std::string::npos) << r.err;
+    std::ifstream f(stats);
+    const nlohmann::json j = nlohmann::json::parse(f);
+    EXPECT_EQ(j["ring"]["chunks"], 2);
+    EXPECT_EQ(j["ring"]["chunk_frames"], std::stoi(frames));
+  }
+}
+
 TEST(Modes, ResidentRefusesWhatDoesNotFit) {
   TranscodeOptions o;
   o.mode = PipelineMode::Resident;
@@ -641,30 +661,43 @@ TEST(TranscodePlan, SizesAndRefusals) {
   const FrameLayout hd = make_layout(PixelFormat::NV12, 1920, 1080);
   TranscodeOptions o;
   o.ops = parse_ops("resize=1280x720,blur=1");
-  const TranscodePlan p = plan_transcode(o, hd, 100, int64_t{1} << 40);
+  const TranscodePlan p = plan_transcode(o, hd, 100, int64_t{1} << 40, MemoryKind::Device);
   EXPECT_EQ(p.output.width, 1280);
   EXPECT_EQ(p.output.height, 720);
   const int64_t chunk_in = static_cast<int64_t>(hd.frame_stride) * 32;
   const int64_t chain = static_cast<int64_t>(planned_chain_bytes(o.ops, hd, 32));
   EXPECT_EQ(p.frame_bytes, 3 * (chunk_in + chain)) << "ring of 3 slots: decoded chunk + op buffers";
   EXPECT_EQ(stream_memory_needed(o.ops, hd, 32, 3), p.frame_bytes);
+  EXPECT_EQ(p.chunk, 32);
+  EXPECT_EQ(p.ring, 3);
+  // Note [Stream memory]: frames in host memory (the CPU executor) get chunks of 8 and a
+  // ring of 2 by default; an explicit chunk or ring is kept on either executor.
+  const TranscodePlan cpu = plan_transcode(o, hd, 100, int64_t{1} << 40, MemoryKind::Host);
+  EXPECT_EQ(cpu.chunk, 8);
+  EXPECT_EQ(cpu.ring, 2);
+  EXPECT_EQ(cpu.frame_bytes, stream_memory_needed(o.ops, hd, 8, 2));
+  o.chunk = 16;
+  o.ring = 4;
+  EXPECT_EQ(plan_transcode(o, hd, 100, int64_t{1} << 40, MemoryKind::Host).frame_bytes, stream_memory_needed(o.ops, hd, 16, 4));
+  EXPECT_EQ(plan_transcode(o, hd, 100, int64_t{1} << 40, MemoryKind::Device).chunk, 16);
+  o.chunk = o.ring = 0;
   const FrameLayout small = make_layout(PixelFormat::NV12, 1280, 720);
   EXPECT_GE(chain, static_cast<int64_t>(small.frame_stride) * 32 * 2) << "resize and blur outputs, plus the blur scratch";
 
   o.mode = PipelineMode::Live;
-  EXPECT_EQ(plan_transcode(o, hd, 100, int64_t{1} << 40).frame_bytes, stream_memory_needed(o.ops, hd, 1, 3))
+  EXPECT_EQ(plan_transcode(o, hd, 100, int64_t{1} << 40, MemoryKind::Device).frame_bytes, stream_memory_needed(o.ops, hd, 1, 3))
       << "live mode runs chunks of one frame";
 
   o.ops = parse_ops("resize=16384x16384");  // within max_width/height but over max_pixels
-  auto e = test::error_of([&] { plan_transcode(o, hd, 100, int64_t{1} << 50); });
+  auto e = test::error_of([&] { plan_transcode(o, hd, 100, int64_t{1} << 50, MemoryKind::Device); });
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->code(), Errc::LimitExceeded);
   o.limits.max_pixels = int64_t{16384} * 16384;
-  EXPECT_NO_THROW(plan_transcode(o, hd, 100, int64_t{1} << 50)) << "limits can be raised";
+  EXPECT_NO_THROW(plan_transcode(o, hd, 100, int64_t{1} << 50, MemoryKind::Device)) << "limits can be raised";
 
   o.ops = {};
-  o.chunk = 0;
-  e = test::error_of([&] { plan_transcode(o, hd, 100, int64_t{1} << 40); });
+  o.chunk = -1;  // 0 is the executor's default
+  e = test::error_of([&] { plan_transcode(o, hd, 100, int64_t{1} << 40, MemoryKind::Device); });
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->code(), Errc::InvalidArgument);
 }

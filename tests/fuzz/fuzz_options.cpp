@@ -74,7 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   try {
     const int64_t frames = 1 + (data[7] >> 1) * 1000;
-    const cuframe::TranscodePlan plan = cuframe::plan_transcode(options, decoded, frames, int64_t{8} << 30);
+    const cuframe::TranscodePlan plan = cuframe::plan_transcode(options, decoded, frames, int64_t{8} << 30,
+                                                                     (data[7] & 1) ? cuframe::MemoryKind::Device : cuframe::MemoryKind::Host);
     const cuframe::FrameLayout& out = plan.output;
     const cuframe::Limits& lim = options.limits;
     if (out.width <= 0 || out.height <= 0 || out.width > lim.max_width || out.height > lim.max_height ||

@@ -3,6 +3,8 @@
 // without an NVIDIA driver.
 #include <gtest/gtest.h>
 
+#include <regex>
+
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -38,6 +40,9 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_EQ(v.exit_code, 0);
   EXPECT_NE(v.out.find("cuframe 0."), std::string::npos) << v.out;
   EXPECT_NE(v.out.find("FFmpeg"), std::string::npos) << v.out;
+  // Note [CPU rows in Highway]: the CPU executor's SIMD target, as Highway names it.
+  const std::regex simd("(^|\n)simd: (AVX3|AVX3_DL|AVX2|SSE4|SSSE3|NEON|SVE|SVE2|SVE_256|SVE2_128|EMU128|SCALAR)\n");
+  EXPECT_TRUE(std::regex_search(v.out, simd)) << v.out;
   const ProcessResult h = cuframe({"--help"});
   EXPECT_EQ(h.exit_code, 0);
   EXPECT_NE(h.out.find("probe"), std::string::npos);

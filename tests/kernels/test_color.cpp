@@ -9,7 +9,9 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <random>
 #include <vector>
 #include <tuple>
@@ -17,7 +19,9 @@
 #include "cuframe/decoder.hpp"
 #include "cuframe/error.hpp"
 #include "color_testing.hpp"
+#include "cpu_simd_testing.hpp"  // white box: every SIMD target
 #include "cuframe/kernels/color.hpp"
+#include "cuframe/kernels/cpu.hpp"
 #include "support/gpu.hpp"
 #include "support/helpers.hpp"
 #include "support/test_env.hpp"
@@ -366,7 +370,9 @@ TEST(ColorCpuRows, EqualTheSharedPerPixelMathExactly) {
   struct Shape {
     int w, h, frames;
   };
-  for (const Shape shape : {Shape{77, 41, 3}, Shape{77, 2, 40}})
+  kernels::detail::for_each_simd_target([&](const std::string& target) {
+  SCOPED_TRACE("SIMD target " + target);
+  for (const Shape shape : {Shape{77, 41, 3}, Shape{77, 2, 40}, Shape{301, 9, 2}})
   for (PixelFormat src_fmt : {PixelFormat::NV12, PixelFormat::P016, PixelFormat::YUV444P, PixelFormat::YUV444P16})
     for (ChromaLocation loc : {ChromaLocation::Left, ChromaLocation::Center, ChromaLocation::TopLeft, ChromaLocation::Bottom}) {
       const int depth = src_fmt == PixelFormat::P016 || src_fmt == PixelFormat::YUV444P16 ? 10 : 8;
@@ -383,9 +389,10 @@ TEST(ColorCpuRows, EqualTheSharedPerPixelMathExactly) {
             << static_cast<int>(loc);
       }
     }
+  });
 }
 
-// The row path's YUV -> 8-bit RGB step (SSE2 where the CPU has it) on many more values
+// The row path's YUV -> 8-bit RGB step (on every SIMD target the CPU has) on many more values
 // than the frames above hold: any change in the order of its float operations moves some
 // results by an ulp, and among 3 x 2^20 random values per transform some of those land on
 // the other side of a rounding boundary.
@@ -396,6 +403,10 @@ TEST(ColorCpuRows, RgbBytesEqualTheSharedMathOnRandomValues) {
   std::mt19937 rng(5);
   std::uniform_real_distribution<float> sample(-8.0f, 263.0f);  // a little past both ends: the clamps
   for (int i = 0; i < kN; ++i) Y[i] = sample(rng), U[i] = sample(rng), V[i] = sample(rng);
+  // and some far out of range (Note [CPU to_u8 in SIMD]: the clamps against the narrowing)
+  for (int i = 0; i < kN; i += 97) Y[i] = std::ldexp(static_cast<float>(i % 7) - 3.0f, 8 + i % 24);
+  kernels::detail::for_each_simd_target([&](const std::string& target) {
+  SCOPED_TRACE("SIMD target " + target);
   for (ColorMatrix m : {ColorMatrix::BT601, ColorMatrix::BT709, ColorMatrix::BT2020})
     for (ColorRange r : {ColorRange::Limited, ColorRange::Full}) {
       const kernels::detail::YuvToRgb t = kernels::make_yuv_to_rgb(m, r, 8, false, 255.0);
@@ -409,6 +420,38 @@ TEST(ColorCpuRows, RgbBytesEqualTheSharedMathOnRandomValues) {
       }
       EXPECT_EQ(wrong, 0u) << "matrix " << static_cast<int>(m) << ", range " << static_cast<int>(r);
     }
+  });
+}
+
+// The same for the 8-bit NV12 row of Note [CPU chroma rows] (integer chroma): random
+// luma bytes and mixed chroma values (4 times a horizontal mix of bytes: 0..1020) for
+// every vertical weight, against yuv_to_rgb and to_u8 of the float chroma value q / 16.
+TEST(ColorCpuRows, Nv12RgbRowEqualsTheSharedMathOnRandomValues) {
+  constexpr int kN = (1 << 18) + 7;  // a tail past the last whole vector
+  std::vector<uint8_t> luma(kN), got(3 * static_cast<size_t>(kN));
+  std::vector<uint16_t> h(4 * static_cast<size_t>(kN));
+  std::mt19937 rng(21);
+  for (auto& v : luma) v = static_cast<uint8_t>(rng());
+  for (auto& v : h) v = static_cast<uint16_t>(rng() % 1021);
+  const uint16_t *hu0 = h.data(), *hv0 = hu0 + kN, *hu1 = hv0 + kN, *hv1 = hu1 + kN;
+  kernels::detail::for_each_simd_target([&](const std::string& target) {
+    for (ColorMatrix m : {ColorMatrix::BT601, ColorMatrix::BT709, ColorMatrix::BT2020})
+      for (ColorRange r : {ColorRange::Limited, ColorRange::Full})
+        for (int wy4 = 0; wy4 < 4; ++wy4) {
+          const kernels::detail::YuvToRgb t = kernels::make_yuv_to_rgb(m, r, 8, false, 255.0);
+          kernels::detail::nv12_rgb24_for_testing(t, luma.data(), hu0, hv0, hu1, hv1, wy4, kN, got.data());
+          size_t wrong = 0;
+          for (int i = 0; i < kN; ++i) {
+            const float u = static_cast<float>((4 - wy4) * hu0[i] + wy4 * hu1[i]) / 16.0f;
+            const float v = static_cast<float>((4 - wy4) * hv0[i] + wy4 * hv1[i]) / 16.0f;
+            float e[3];
+            kernels::detail::yuv_to_rgb(t, static_cast<float>(luma[i]), u, v, e[0], e[1], e[2]);
+            for (int k = 0; k < 3; ++k) wrong += got[3 * static_cast<size_t>(i) + k] != kernels::detail::to_u8(e[k]);
+          }
+          EXPECT_EQ(wrong, 0u) << "matrix " << static_cast<int>(m) << ", range " << static_cast<int>(r) << ", wy4 " << wy4
+                               << ", SIMD target " << target;
+        }
+  });
 }
 
 TEST(ColorGpu, EqualsTheCpuExecutor) {
@@ -435,6 +478,20 @@ TEST(ColorGpu, EqualsTheCpuExecutor) {
       EXPECT_EQ(std::memcmp(back.data(), cpu.data(), dev.bytes()), 0) << to_string(src_fmt) << " -> " << to_string(out);
     }
   }
+}
+
+// Note [CPU rows in Highway]: the white-box tests run on every target this CPU has, the
+// chosen one (what `cuframe --version` prints) first.
+TEST(CpuSimd, EveryTargetOfThisCpuIsTestedTheChosenOneFirst) {
+  int runs = 0;
+  const std::vector<std::string> names = kernels::detail::for_each_simd_target([&](const std::string&) { ++runs; });
+  ASSERT_FALSE(names.empty());
+  EXPECT_EQ(runs, static_cast<int>(names.size()));
+  EXPECT_EQ(names.front(), kernels::cpu_simd_target());
+  std::string all;
+  for (const std::string& n : names) all += n + " ";
+  RecordProperty("simd_targets", all);
+  std::printf("SIMD targets tested: %s\n", all.c_str());
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "cuframe/kernels/color.hpp"
 #include "cuframe/kernels/geometry.hpp"
 #include "filter_impl.hpp"     // white box: the GPU blur's tile plan
+#include "cpu_simd_testing.hpp"  // white box: every SIMD target
 #include "filter_testing.hpp"  // white box: detail::blur_per_sample
 #include "support/gpu.hpp"
 #include "support/helpers.hpp"
@@ -107,9 +108,14 @@ TEST(Blur, CpuRowsEqualTheSharedPerSampleMathExactly) {
     int w, h;
     double sigma;
   };
+  kernels::detail::for_each_simd_target([&](const std::string& target) {
+  SCOPED_TRACE("SIMD target " + target);
   for (const Case& c : {Case{PixelFormat::RGB24, 67, 31, 2.0}, Case{PixelFormat::Gray8, 9, 40, 3.5},
                         Case{PixelFormat::NV12, 50, 22, 1.25}, Case{PixelFormat::RGBA, 40, 12, 0.4},
-                        Case{PixelFormat::Gray8, 300, 5, 7.3}, Case{PixelFormat::RGBPF32, 83, 29, 1.7}}) {
+                        Case{PixelFormat::Gray8, 300, 5, 7.3}, Case{PixelFormat::RGBPF32, 83, 29, 1.7},
+                        // a ring of 2 * 240 + 1 rows of 7200 floats is over 8 MiB: the two passes
+                        // through the scratch plane
+                        Case{PixelFormat::RGB24, 2400, 3, 80.0}}) {
     FrameBatch src = random_u8(c.f, c.w, c.h, 2, 17);
     if (c.f == PixelFormat::RGBPF32) {  // floats in [0, 1], pitch padding included
       std::mt19937 rng(23);
@@ -125,6 +131,7 @@ TEST(Blur, CpuRowsEqualTheSharedPerSampleMathExactly) {
     EXPECT_EQ(std::memcmp(rows.data(), per_sample.data(), src.layout().frame_stride * 2), 0)
         << to_string(c.f) << " " << c.w << "x" << c.h << " sigma " << c.sigma;
   }
+  });
 }
 
 // GPU review item 18, Note [GPU blur tiles] (kernels/src/filter.cu): the tiles the GPU

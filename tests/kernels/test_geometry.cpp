@@ -16,6 +16,7 @@
 
 #include "cuframe/kernels/detail/geometry_math.hpp"
 #include "cuframe/kernels/geometry.hpp"
+#include "cpu_simd_testing.hpp"  // white box: every SIMD target
 #include "geometry_testing.hpp"
 #include "support/gpu.hpp"
 #include "support/helpers.hpp"
@@ -237,6 +238,8 @@ TEST(ResizeCpuRows, EqualsTheSharedPerSampleMathExactly) {
     PixelFormat f;
     int w, h, dw, dh;
   };
+  kernels::detail::for_each_simd_target([&](const std::string& target) {
+  SCOPED_TRACE("SIMD target " + target);
   for (const ResizeFilter interp : {ResizeFilter::Nearest, ResizeFilter::Bilinear, ResizeFilter::Bicubic, ResizeFilter::Area})
   for (const Case& c : {Case{PixelFormat::NV12, 97, 61, 40, 22}, Case{PixelFormat::NV12, 33, 20, 70, 41},
                         Case{PixelFormat::NV12, 120, 68, 80, 46}, Case{PixelFormat::P016, 64, 36, 29, 17},
@@ -284,9 +287,10 @@ TEST(ResizeCpuRows, EqualsTheSharedPerSampleMathExactly) {
     EXPECT_EQ(wrong, 0u) << static_cast<int>(interp) << " (interp) " << to_string(c.f) << " " << c.w << "x"
                          << c.h << " -> " << c.dw << "x" << c.dh;
   }
+  });
 }
 
-// The 8-bit vertical step of Note [CPU bilinear rows] (SSE2 where the CPU has it) on 2^20
+// The 8-bit vertical step of Note [CPU bilinear rows] (on every SIMD target the CPU has) on 2^20
 // random values per weight: a change in the order of its float operations moves some
 // results by an ulp, and some of those cross a rounding boundary.
 TEST(ResizeCpuRows, VerticalMixEqualsTheSharedMathOnRandomValues) {
@@ -296,13 +300,15 @@ TEST(ResizeCpuRows, VerticalMixEqualsTheSharedMathOnRandomValues) {
   std::mt19937 rng(9);
   std::uniform_real_distribution<float> sample(-4.0f, 259.0f);  // a little past both ends: the clamps
   for (int i = 0; i < kN; ++i) top[i] = sample(rng), bot[i] = sample(rng);
+  kernels::detail::for_each_simd_target([&](const std::string& target) {
   for (const float wy : {0.0f, 0.1f, 0.25f, 0.3333333f, 0.5f, 0.7f, 0.99f}) {
     kernels::detail::bilinear_rows_u8_for_testing(top.data(), bot.data(), wy, kN, got.data());
     size_t wrong = 0;
     for (int i = 0; i < kN; ++i)
       wrong += got[i] != kernels::detail::to_u8(kernels::detail::bilinear_mix(top[i], top[i], bot[i], bot[i], 0.0f, wy));
-    EXPECT_EQ(wrong, 0u) << "weight " << wy;
+    EXPECT_EQ(wrong, 0u) << "weight " << wy << ", SIMD target " << target;
   }
+  });
 }
 
 // The same for the bicubic vertical step (Note [CPU bicubic rows]), with the weights of
@@ -315,6 +321,7 @@ TEST(ResizeCpuRows, BicubicVerticalSumEqualsTheSharedMathOnRandomValues) {
   std::uniform_real_distribution<float> sample(-20.0f, 275.0f);
   for (float& v : rows) v = sample(rng);
   const float* r[4] = {rows.data(), rows.data() + kN, rows.data() + 2 * kN, rows.data() + 3 * kN};
+  kernels::detail::for_each_simd_target([&](const std::string& target) {
   for (const int y : {0, 1, 2, 5}) {
     const kernels::detail::CubicTaps t = kernels::detail::cubic_taps(y, 0.7f);
     kernels::detail::bicubic_rows_u8_for_testing(r, t.w, kN, got.data());
@@ -324,8 +331,9 @@ TEST(ResizeCpuRows, BicubicVerticalSumEqualsTheSharedMathOnRandomValues) {
       for (int k = 0; k < 4; ++k) acc = kernels::detail::fadd(acc, kernels::detail::fmul(t.w[k], r[k][i]));
       wrong += got[i] != kernels::detail::to_u8(acc);
     }
-    EXPECT_EQ(wrong, 0u) << "position " << y;
+    EXPECT_EQ(wrong, 0u) << "position " << y << ", SIMD target " << target;
   }
+  });
 }
 
 TEST(Remap, CropCopiesTheWindowExactly) {

@@ -4,6 +4,7 @@
 // path, its own CUDA stream): decode (demux + decoder, audio packets go straight to the
 // muxer), ops (OpChain) and encode (encoder + muxer). They hand chunks of `chunk` frames
 // to each other through a ring of `ring` chunk slots allocated before the first frame:
+// (defaults per executor, Note [Stream memory]),
 // a slot holds the decoded batch, the op chain's buffers and the encoder's input, and
 // goes back to the decode stage when its packets are written. When the ring is full the
 // decoder waits (back-pressure): memory is bounded by the chunk size and ring depth,
@@ -48,8 +49,12 @@ struct TranscodeProgress {
 struct TranscodeOptions {
   std::vector<Op> ops;
   PipelineMode mode = PipelineMode::Stream;
-  int chunk = 32;            ///< frames per chunk (stream mode); live mode uses 1
-  int ring = 3;              ///< chunk slots in flight
+  /// Frames per chunk (stream mode; live mode uses 1). 0: the executor's default, 32 on
+  /// the GPU and 8 on the CPU executor (Note [Stream memory]).
+  int chunk = 0;
+  /// Chunk slots in flight (at least 2). 0: the executor's default, 3 on the GPU and 2 on
+  /// the CPU executor.
+  int ring = 0;
   DecodeOptions decode;      ///< backend Auto: NVDEC when usable, else libavcodec
   /// Resident mode: decode sessions at once, each on a keyframe-aligned segment (Note
   /// [Segmented decode], engine/src/read/resident.cpp); 0 = one per decode engine (every
@@ -101,6 +106,8 @@ struct TranscodeStats {
   std::vector<double> latency_ms; ///< live mode: per frame, packet read → packet written
   std::vector<StageSpan> timeline;///< with TranscodeOptions::trace (Note [Pipeline trace])
   int width = 0, height = 0;      ///< output frame size
+  int ring_chunks = 0;            ///< stream and live modes: the ring's slots (0 in resident mode)
+  int chunk_frames = 0;           ///< stream and live modes: frames per chunk
 };
 
 /// Note [Stream memory]: the bytes stream and live modes allocate for frames, in the
@@ -109,6 +116,13 @@ struct TranscodeStats {
 /// (planned_chain_bytes()). transcode() refuses with Errc::LimitExceeded, before opening
 /// the output, when this is over Limits::memory_budget_bytes (0: the default budget of
 /// cuframe/resident.hpp). Throws what layout_after() throws for ops that do not apply.
+/// The defaults are the executor's (a CLI contract, docs/cli.md): frames in device memory
+/// (the GPU) get chunks of 32 frames and a ring of 3, sized for kernel batches and for
+/// decode, ops and encode to overlap; frames in host memory (the CPU executor) get chunks
+/// of 8 and a ring of 2. On the CPU the stages share the cores with libavcodec's and the
+/// encoder's own threads, so a deeper ring buys no speed, only memory: a 1080p NV12 ring
+/// of 2 x 8 frames is about 50 MiB against 300 MiB for 3 x 32, which keeps a CPU
+/// transcode's peak memory near the ffmpeg program's.
 int64_t stream_memory_needed(const std::vector<Op>& ops, const FrameLayout& decoded, int chunk, int ring);
 
 /// What a transcode of frames of `decoded` will produce and allocate, decided before
@@ -118,12 +132,16 @@ int64_t stream_memory_needed(const std::vector<Op>& ops, const FrameLayout& deco
 /// (max_width, max_height, max_pixels: a resize is no way around them) and for memory
 /// over `budget_bytes`: stream and live modes' ring (Note [Stream memory]), or resident
 /// mode's op buffers for all `frames` at once (the clip itself is ResidentClip's check).
+/// `frame_memory` is where the decoder puts frames (MemoryKind::Device: the GPU path), which
+/// chooses the default chunk and ring.
 struct TranscodePlan {
   FrameLayout output;          ///< the encoder's frames
   int64_t frame_bytes = 0;     ///< what the plan allocates for frames (ring, or resident op buffers)
+  int chunk = 0;               ///< stream and live modes: frames per chunk (0 in resident mode)
+  int ring = 0;                ///< stream and live modes: chunk slots (0 in resident mode)
 };
 TranscodePlan plan_transcode(const TranscodeOptions& options, const FrameLayout& decoded, int64_t frames,
-                             int64_t budget_bytes);
+                             int64_t budget_bytes, MemoryKind frame_memory);
 
 /// Transcodes `input` into `output` (a path, or "-" for stdout). Throws cuframe::Error.
 TranscodeStats transcode(const InputSource& input, const std::string& output, const TranscodeOptions& options);

@@ -11,16 +11,31 @@ namespace cuframe {
 
 namespace detail {
 
+namespace {
+// The executors' defaults (Note [Stream memory]).
+constexpr int kGpuChunk = 32, kGpuRing = 3;
+constexpr int kCpuChunk = 8, kCpuRing = 2;
+}  // namespace
+
 void check_chunk_and_ring(const TranscodeOptions& options) {
-  if (options.chunk < 1 || options.chunk > 4096)
-    throw Error(Errc::InvalidArgument, "--chunk " + std::to_string(options.chunk), "chunk size must be 1..4096 frames");
-  if (options.ring < 1 || options.ring > 64)
-    throw Error(Errc::InvalidArgument, "ring " + std::to_string(options.ring), "ring depth must be 1..64 chunks");
+  if (options.chunk < 0 || options.chunk > 4096)
+    throw Error(Errc::InvalidArgument, "--chunk " + std::to_string(options.chunk),
+                "chunk size must be 1..4096 frames (0: the executor's default)");
+  if (options.ring < 0 || options.ring > 64)
+    throw Error(Errc::InvalidArgument, "ring " + std::to_string(options.ring),
+                "ring depth must be 1..64 chunks (0: the executor's default)");
 }
 
-int stream_chunk(const TranscodeOptions& options) { return options.mode == PipelineMode::Live ? 1 : options.chunk; }
+int stream_chunk(const TranscodeOptions& options, MemoryKind frame_memory) {
+  if (options.mode == PipelineMode::Live) return 1;
+  if (options.chunk > 0) return options.chunk;
+  return frame_memory == MemoryKind::Device ? kGpuChunk : kCpuChunk;
+}
 
-int ring_depth(const TranscodeOptions& options) { return std::max(2, options.ring); }
+int ring_depth(const TranscodeOptions& options, MemoryKind frame_memory) {
+  if (options.ring > 0) return std::max(2, options.ring);
+  return frame_memory == MemoryKind::Device ? kGpuRing : kCpuRing;
+}
 
 int64_t memory_budget(const TranscodeOptions& options, MemoryKind memory) {
   return options.limits.memory_budget_bytes > 0 ? options.limits.memory_budget_bytes
@@ -37,7 +52,7 @@ int64_t stream_memory_needed(const std::vector<Op>& ops, const FrameLayout& deco
 }
 
 TranscodePlan plan_transcode(const TranscodeOptions& options, const FrameLayout& decoded, int64_t frames,
-                             int64_t budget_bytes) {
+                             int64_t budget_bytes, MemoryKind frame_memory) {
   detail::check_chunk_and_ring(options);
   TranscodePlan plan;
   plan.output = layout_after(options.ops, decoded);
@@ -60,8 +75,10 @@ TranscodePlan plan_transcode(const TranscodeOptions& options, const FrameLayout&
                       " left of the memory budget: use --mode stream");
     return plan;
   }
-  const int chunk = detail::stream_chunk(options);
-  const int ring = detail::ring_depth(options);
+  const int chunk = detail::stream_chunk(options, frame_memory);
+  const int ring = detail::ring_depth(options, frame_memory);
+  plan.chunk = chunk;
+  plan.ring = ring;
   plan.frame_bytes = stream_memory_needed(options.ops, decoded, chunk, ring);
   if (plan.frame_bytes > budget_bytes)
     throw Error(Errc::LimitExceeded, "--chunk " + std::to_string(chunk),

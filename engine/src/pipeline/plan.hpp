@@ -11,10 +11,11 @@ namespace cuframe::detail {
 
 /// Throws Errc::InvalidArgument for TranscodeOptions::chunk or ring out of range.
 void check_chunk_and_ring(const TranscodeOptions& options);
-/// Frames per chunk of stream and live modes (live: 1).
-int stream_chunk(const TranscodeOptions& options);
-/// Chunk slots of stream and live modes (at least 2).
-int ring_depth(const TranscodeOptions& options);
+/// Frames per chunk of stream and live modes (live: 1; default per executor, Note [Stream
+/// memory]): `frame_memory` is where the decoder puts frames.
+int stream_chunk(const TranscodeOptions& options, MemoryKind frame_memory);
+/// Chunk slots of stream and live modes (at least 2; default per executor).
+int ring_depth(const TranscodeOptions& options, MemoryKind frame_memory);
 /// Limits::memory_budget_bytes, or the default budget of frames in `memory`.
 int64_t memory_budget(const TranscodeOptions& options, MemoryKind memory);
 

@@ -19,7 +19,8 @@ ResidentClip load_clip(Run& run) {
   ro.demux.limits = options.limits;
   ro.sessions = options.decode_sessions;
   ro.before_allocating = [&](const FrameLayout& layout, int64_t frames, int64_t budget_left) {
-    plan_transcode(options, layout, frames, budget_left);  // the op buffers too, before the clip is allocated
+    // the op buffers too, before the clip is allocated (no ring: the memory kind chooses nothing)
+    plan_transcode(options, layout, frames, budget_left, MemoryKind::Host);
   };
   const auto t_dec = Clock::now();
   ResidentClip clip = ResidentClip::load(run.input, ro);

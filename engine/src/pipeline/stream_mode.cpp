@@ -10,6 +10,7 @@
 #include "cuframe/decoder.hpp"
 #include "cuframe/demuxer.hpp"
 #include "cuframe/error.hpp"
+#include "cuframe/log.hpp"
 #include "pipeline/plan.hpp"
 #include "pipeline/run.hpp"
 #include "pipeline/stage_queue.hpp"
@@ -218,17 +219,21 @@ void run_stream(Run& run) {
   StreamInput in(run);
   in.open();
   const FrameLayout decoded = in.decoder().layout();
-  const int chunk = stream_chunk(run.options);
   const int64_t budget = memory_budget(run.options, run.frame_memory);
-  plan_transcode(run.options, decoded, run.total, budget);  // refusals before the output exists
-  const int depth = ring_depth(run.options);
+  // refusals before the output exists; the ring's size is the executor's (Note [Stream memory])
+  const TranscodePlan plan = plan_transcode(run.options, decoded, run.total, budget, run.frame_memory);
+  run.stats.ring_chunks = plan.ring;
+  run.stats.chunk_frames = plan.chunk;
+  log(Verbosity::Info, "%s: stream: a ring of %d chunks of %d frames (%s memory), %lld MiB of frames and op buffers",
+      run.input.name().c_str(), plan.ring, plan.chunk, run.frame_memory == MemoryKind::Device ? "device" : "host",
+      static_cast<long long>((plan.frame_bytes + (1 << 20) - 1) >> 20));
   run.output.plan(decoded, in.demuxer().video());
   // The encoder is given the frames of the slots' buffers only (decoded, op results or
   // staging), over and over.
-  run.output.open(&in.demuxer(), run.options.copy_audio, depth * chunk);
+  run.output.open(&in.demuxer(), run.options.copy_audio, plan.ring * plan.chunk);
   run.make_streams();
-  Ring ring(static_cast<std::size_t>(depth));
-  allocate_slots(run, ring, decoded, chunk);
+  Ring ring(static_cast<std::size_t>(plan.ring));
+  allocate_slots(run, ring, decoded, plan.chunk);
   StageStats st_dec{"decode", 0, 0}, st_ops{"ops", 0, 0}, st_enc{"encode", 0, 0};
   std::thread dec_thread([&] { decode_stage(run, in, ring, st_dec); });
   std::thread ops_thread([&] { ops_stage(run, ring, st_ops); });
