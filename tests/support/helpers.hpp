@@ -25,27 +25,6 @@ inline std::optional<Error> error_of(const std::function<void()>& fn) {
   return std::nullopt;
 }
 
-/// FNV-1a over the meaningful bytes (no pitch padding) of frame i; a device frame (NVDEC,
-/// the GPU kernels) is copied to the host first.
-inline uint64_t frame_hash(const FrameBatch& device_or_host, int i) {
-  std::optional<FrameBatch> copy;
-  if (device_or_host.memory() == MemoryKind::Device) {
-    copy.emplace(device_or_host.layout(), 1, MemoryKind::Host);
-    copy->resize(1);
-    copy_frame(device_or_host, i, *copy, 0);
-    i = 0;
-  }
-  const FrameBatch& b = copy ? *copy : device_or_host;
-  uint64_t h = 1469598103934665603ull;
-  const FrameLayout& l = b.layout();
-  for (int p = 0; p < l.plane_count; ++p)
-    for (int y = 0; y < l.planes[p].rows; ++y) {
-      const auto* row = reinterpret_cast<const uint8_t*>(b.plane(i, p)) + y * l.planes[p].pitch;
-      for (size_t x = 0; x < l.planes[p].row_bytes; ++x) h = (h ^ row[x]) * 1099511628211ull;
-    }
-  return h;
-}
-
 /// The meaningful bytes of frame i, plane after plane (no pitch padding); a device frame
 /// is copied to the host first.
 inline std::string frame_bytes(const FrameBatch& device_or_host, int i) {
@@ -63,6 +42,13 @@ inline std::string frame_bytes(const FrameBatch& device_or_host, int i) {
     for (int y = 0; y < l.planes[p].rows; ++y)
       out.append(reinterpret_cast<const char*>(b.plane(i, p) + y * l.planes[p].pitch), l.planes[p].row_bytes);
   return out;
+}
+
+/// FNV-1a over frame_bytes(frame i).
+inline uint64_t frame_hash(const FrameBatch& device_or_host, int i) {
+  uint64_t h = 1469598103934665603ull;
+  for (const char c : frame_bytes(device_or_host, i)) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+  return h;
 }
 
 constexpr std::uint8_t kPoison = 0xCD;
