@@ -14,6 +14,7 @@ pkgs=(build-essential cmake ninja-build pkg-config git clang libclang-rt-dev
       libhwy-dev              # Google Highway: the CPU executor's SIMD with run-time dispatch
       python3-matplotlib      # bench/plot.py: the plots of docs/BENCHMARKS.md
       libopencv-imgproc-dev   # OpenCV: oracle for resize in tests, CPU baseline in benchmarks
+      python3-dev python3-venv  # the Python package (nanobind extension) and its test venv
       ffmpeg)   # ffmpeg/ffprobe: the oracle the tests compare against
 if [ $portable = 1 ]; then
   pkgs+=(nasm dpkg-dev xz-utils libx264-dev libx265-dev libdav1d-dev libsvtav1enc-dev libnuma-dev zlib1g-dev patchelf file)
@@ -39,4 +40,28 @@ if [ -x /usr/local/cuda/bin/nvcc ] || command -v nvcc >/dev/null 2>&1; then
   echo "setup: CUDA toolkit: $("$nvcc_bin" --version | tail -2 | head -1)"
 else
   echo "setup: no CUDA toolkit (nvcc) found: the CPU-only configuration will be built"
+fi
+
+# The Python environment of the build and the tests: .venv with nanobind (the extension's
+# build), pytest, NumPy, OpenCV (the benchmark's peer) and Ray (cuframe.ray's tests), from
+# PyPI. Reinstalled only when python/requirements-dev.txt changes.
+here=$(cd "$(dirname "$0")/.." && pwd)
+py=/usr/bin/python3
+[ -x "$py" ] || py=$(command -v python3)
+venv=$here/.venv
+stamp=$venv/.requirements-dev.sha256
+want=$(sha256sum "$here/python/requirements-dev.txt" | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: Python environment $venv ($("$py" --version))"
+  "$py" -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check --upgrade pip >/dev/null
+  # Ray is the one optional piece: without a wheel for this platform its tests skip, saying so.
+  grep -v '^ray' "$here/python/requirements-dev.txt" > "$venv/.requirements-core.txt"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$venv/.requirements-core.txt"
+  if ! "$venv/bin/pip" install -q --disable-pip-version-check "$(grep '^ray' "$here/python/requirements-dev.txt")"; then
+    echo "setup: Ray could not be installed: cuframe.ray's tests will skip"
+  fi
+  echo "$want" > "$stamp"
+else
+  echo "setup: Python environment $venv present"
 fi

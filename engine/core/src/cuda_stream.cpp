@@ -21,6 +21,12 @@ void CudaStream::copy_async(void* dst, const void* src, std::size_t bytes) const
   CUFRAME_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, static_cast<cudaStream_t>(stream_.get())));
 }
 
+void CudaStream::copy_2d_async(void* dst, std::size_t dst_pitch, const void* src, std::size_t src_pitch,
+                               std::size_t row_bytes, std::size_t rows) const {
+  CUFRAME_CHECK(cudaMemcpy2DAsync(dst, dst_pitch, src, src_pitch, row_bytes, rows, cudaMemcpyDefault,
+                                  static_cast<cudaStream_t>(stream_.get())));
+}
+
 void CudaStream::fill_async(void* dst, int value, std::size_t bytes) const {
   CUFRAME_CHECK(cudaMemsetAsync(dst, value, bytes, static_cast<cudaStream_t>(stream_.get())));
 }
@@ -40,6 +46,20 @@ void CudaEvent::record(const CudaStream& stream) {
 
 void CudaEvent::wait_on(const CudaStream& stream) const {
   CUFRAME_CHECK(cudaStreamWaitEvent(static_cast<cudaStream_t>(stream.get()), static_cast<cudaEvent_t>(event_.get()), 0));
+}
+
+void CudaEvent::wait_on_foreign(std::uintptr_t stream) const {
+  cudaStream_t s = nullptr;  // 1: the legacy default stream, which handle 0 names in this build
+  if (stream == 2) {
+#ifdef cudaStreamPerThread
+    s = cudaStreamPerThread;
+#else
+    throw Error(Errc::Unsupported, "stream 2", "this CUDA runtime has no per-thread default stream");
+#endif
+  } else if (stream != 1) {
+    s = reinterpret_cast<cudaStream_t>(stream);
+  }
+  CUFRAME_CHECK(cudaStreamWaitEvent(s, static_cast<cudaEvent_t>(event_.get()), 0));
 }
 
 void CudaEvent::synchronize() const { CUFRAME_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(event_.get()))); }

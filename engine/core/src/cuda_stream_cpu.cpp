@@ -16,11 +16,15 @@ void detail::destroy_cuda_event(void*) noexcept {}
 
 CudaStream::CudaStream(int) { no_cuda(); }
 void CudaStream::copy_async(void*, const void*, std::size_t) const { no_cuda(); }
+void CudaStream::copy_2d_async(void*, std::size_t, const void*, std::size_t, std::size_t, std::size_t) const {
+  no_cuda();
+}
 void CudaStream::fill_async(void*, int, std::size_t) const { no_cuda(); }
 void CudaStream::synchronize() const { no_cuda(); }
 CudaEvent::CudaEvent(int, bool) { no_cuda(); }
 void CudaEvent::record(const CudaStream&) { no_cuda(); }
 void CudaEvent::wait_on(const CudaStream&) const { no_cuda(); }
+void CudaEvent::wait_on_foreign(std::uintptr_t) const { no_cuda(); }
 void CudaEvent::synchronize() const { no_cuda(); }
 bool CudaEvent::done() const { no_cuda(); }
 float CudaEvent::elapsed_ms_since(const CudaEvent&) const { no_cuda(); }

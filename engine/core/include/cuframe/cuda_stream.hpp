@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -75,6 +76,10 @@ class CudaStream {
   /// Asynchronous copy between any two of host, pinned and device memory (unified
   /// addressing decides the direction). Does not synchronise.
   void copy_async(void* dst, const void* src, std::size_t bytes) const;
+  /// Asynchronous copy of `rows` rows of `row_bytes` bytes between two pitched buffers
+  /// (cudaMemcpy2DAsync; any memory kinds). Does not synchronise.
+  void copy_2d_async(void* dst, std::size_t dst_pitch, const void* src, std::size_t src_pitch,
+                     std::size_t row_bytes, std::size_t rows) const;
   /// Asynchronous byte fill of device memory. Does not synchronise.
   void fill_async(void* dst, int value, std::size_t bytes) const;
   /// Waits for all work queued on this stream. For callers at the edge (tests, final
@@ -104,6 +109,12 @@ class CudaEvent {
   /// Makes `stream` wait, on the device, for the work captured by the last record()
   /// (cudaStreamWaitEvent). The host does not wait.
   void wait_on(const CudaStream& stream) const;
+  /// The same for a stream cuframe did not create, named by its handle as the array
+  /// protocols pass it (DLPack's `stream`, CUDA Array Interface v3): 1 is the legacy
+  /// default stream, 2 the per-thread default stream, anything else a cudaStream_t. The
+  /// one place a raw stream is taken (Note [Stream rule]): at the edge, to hand frames to
+  /// another library.
+  void wait_on_foreign(std::uintptr_t stream) const;
   /// The host waits for the captured work (cudaEventSynchronize).
   void synchronize() const;
   /// Whether the captured work is done, without waiting (cudaEventQuery).
