@@ -4,6 +4,7 @@
 #include <nanobind/stl/vector.h>
 
 #include <cstring>
+#include <future>
 
 #include "binding.hpp"
 
@@ -99,24 +100,44 @@ PyClip load(const nb::object& src, const std::string& name, const std::string& f
   auto stream = stream_for(memory, dev);
   auto all = std::make_shared<FrameBatch>(layout, static_cast<int>(std::max<int64_t>(n, 1)), memory, dev);
   if (start > 0) reader.seek(start);
-  // Decode a chunk (straight into its place in `all`, or into the scratch batch and
-  // converted into its place), chunk after chunk: the peak is the result plus one chunk.
+  // Note [Python load pipeline]: chunk after chunk, frames are decoded straight into
+  // their place in `all`, or into a scratch batch and converted into their place: the
+  // peak is the result plus two chunks. On the CPU the conversion of chunk k runs on a
+  // second thread while chunk k+1 decodes (libavcodec's frame threads leave a core
+  // free on small machines); device chunks convert asynchronously on the stream anyway.
+  const bool overlap = conv && memory != MemoryKind::Device;
+  FrameBatch scratch2 = overlap ? reader.make_batch() : FrameBatch();
+  std::future<void> converting;
+  struct Wait {  // the conversion in flight is finished before its buffers go
+    std::future<void>& f;
+    ~Wait() {
+      if (f.valid()) f.wait();
+    }
+  } wait{converting};
   int64_t pos = 0;
-  while (pos < n) {
+  for (int k = 0; pos < n; ++k) {
     call.check();
     const int want = static_cast<int>(std::min<int64_t>(chunk, n - pos));
     FrameBatch place = all->view(static_cast<int>(pos), want);
-    FrameBatch part = conv ? scratch.view(0, want) : FrameBatch();
+    FrameBatch part = conv ? (overlap && k % 2 ? scratch2 : scratch).view(0, want) : FrameBatch();
     FrameBatch& into = conv ? part : place;
     const bool got = stream ? reader.read(into, *stream) : reader.read(into);
     if (!got || into.size() == 0) break;
-    if (conv) {
-      conv->run(into, place, stream.get());
-      for (int i = 0; i < into.size(); ++i) place.info(i) = into.info(i);
-    }
-    all->color = place.color;
     pos += into.size();
+    if (!conv) {
+      all->color = place.color;
+      continue;
+    }
+    auto convert = [&conv, &all, &stream, part = std::move(part), place = std::move(place)]() mutable {
+      conv->run(part, place, stream.get());
+      for (int i = 0; i < part.size(); ++i) place.info(i) = part.info(i);
+      all->color = place.color;
+    };
+    if (converting.valid()) converting.get();
+    if (overlap) converting = std::async(std::launch::async, std::move(convert));
+    else convert();
   }
+  if (converting.valid()) converting.get();
   all->resize(static_cast<int>(pos));
   all->time_base = reader.info().video.time_base;
   auto owner = std::make_shared<ClipMemory>(ClipMemory{all, source.bytes});
