@@ -28,11 +28,20 @@ from ._info import AudioInfo, ColorInfo, MediaInfo, VideoInfo
 
 __version__ = _cuframe._version()
 __all__ = [
-    "probe", "devices", "driver", "load", "Clip", "VideoReader", "VideoWriter", "FrameBatch", "Array", "transcode",
+    "probe", "devices", "driver", "set_verbosity", "load", "Clip", "VideoReader", "VideoWriter", "FrameBatch", "Array", "transcode",
     "transcode_many", "TranscodeStats", "ChunkCache", "MediaInfo", "VideoInfo", "AudioInfo", "ColorInfo", "Device",
     "Error", "InvalidArgumentError", "NotFoundError", "InvalidDataError", "UnsupportedError", "LimitExceededError",
     "OutOfMemoryError", "DriverError", "IoError",
 ]
+
+
+def set_verbosity(level: str) -> None:
+    """How chatty the engine and its FFmpeg are on stderr: "quiet", "errors" (the default:
+    FFmpeg silent), "info" (what was chosen and why, FFmpeg's warnings) or "debug"."""
+    levels = {"quiet": 0, "errors": 1, "info": 2, "debug": 3}
+    if level not in levels:
+        raise InvalidArgumentError("set_verbosity", f"level must be one of {', '.join(levels)}", "invalid argument")
+    _cuframe._set_verbosity(levels[level])
 
 
 def _source(src):

@@ -66,6 +66,8 @@ NB_MODULE(_cuframe, m) {
   m.def("_version", [] { return std::string(version()); });
   m.def("_simd", [] { return std::string(kernels::cpu_simd_target()); });
   m.def("_devices", &device_list);
+  m.def("_set_verbosity", [](int v) { set_verbosity(static_cast<Verbosity>(v)); });
+  set_verbosity(Verbosity::Errors);  // FFmpeg silent, the engine's errors only (as the CLI)
   m.def("_driver", &driver);
   bind_batch(m);
   bind_read(m);

@@ -119,7 +119,9 @@ class PyWriter {
       return;
     }
     // Any uint8 array: NumPy, or torch / CuPy through DLPack (host or device).
-    auto a = nb::cast<nb::ndarray<uint8_t, nb::ro>>(x);
+    auto a = nb::cast<nb::ndarray<nb::ro>>(x);
+    if (a.dtype() != nb::dtype<uint8_t>())
+      throw nb::type_error("VideoWriter.write takes uint8 frames (convert with .astype(numpy.uint8) or to_uint8)");
     const bool gray = pixel_format_ == PixelFormat::Gray8;
     const size_t nd = a.ndim();
     const bool batched = gray ? nd == 3 : nd == 4;
@@ -283,13 +285,16 @@ nb::dict transcode(const nb::object& src, const std::string& name, const std::st
 void bind_write(nb::module_& m) {
   nb::class_<PyWriter>(m, "_Writer")
       .def(nb::init<std::string, int, int, nb::object, const std::string&, const std::string&, const std::string&,
-                    const nb::object&, const std::string&, nb::dict>())
+                    const nb::object&, const std::string&, nb::dict>(),
+           nb::arg("dst"), nb::arg("width"), nb::arg("height"), nb::arg("fps").none(), nb::arg("codec"),
+           nb::arg("device"), nb::arg("pixel_format"), nb::arg("like").none(), nb::arg("like_name"), nb::arg("options"))
       .def("write", &PyWriter::write)
       .def("close", &PyWriter::close)
       .def("encoder", &PyWriter::encoder)
       .def("frames_written", &PyWriter::frames_written)
       .def("is_open", &PyWriter::is_open);
-  m.def("_transcode", &transcode);
+  m.def("_transcode", &transcode, nb::arg("src"), nb::arg("name"), nb::arg("dst"), nb::arg("ops"), nb::arg("codec"),
+        nb::arg("mode"), nb::arg("device"), nb::arg("progress").none(), nb::arg("options"));
 }
 
 }  // namespace cuframe::py
