@@ -83,7 +83,7 @@ class PyWriter {
       : pixel_format_(parse_format(pixel_format)) {
     if (pixel_format_ != PixelFormat::RGB24 && pixel_format_ != PixelFormat::BGR24 && pixel_format_ != PixelFormat::Gray8)
       throw Error(Errc::InvalidArgument, "pixel_format=" + pixel_format,
-                  "arrays are read as rgb24, bgr24 or gray (FrameBatches carry their own format)");
+                  "colour arrays are read as rgb24 or bgr24, 2-D frames as gray (FrameBatches carry their own format)");
     WriterSettings s;
     if (!like.is_none()) {
       like_ = make_source(like, like_name);
@@ -122,14 +122,15 @@ class PyWriter {
     auto a = nb::cast<nb::ndarray<nb::ro>>(x);
     if (a.dtype() != nb::dtype<uint8_t>())
       throw nb::type_error("VideoWriter.write takes uint8 frames (convert with .astype(numpy.uint8) or to_uint8)");
-    const bool gray = pixel_format_ == PixelFormat::Gray8;
+    // (N,H,W,3) and (H,W,3): colour, as pixel_format (rgb24 or bgr24); (N,H,W) and (H,W): gray.
     const size_t nd = a.ndim();
+    const bool gray = pixel_format_ == PixelFormat::Gray8 || nd == 2 || (nd == 3 && a.shape(2) != 3);
     const bool batched = gray ? nd == 3 : nd == 4;
-    if ((gray && nd != 2 && nd != 3) || (!gray && ((nd != 3 && nd != 4) || a.shape(nd - 1) != 3)))
+    if (nd < 2 || nd > 4 || (gray && nd == 4) || (!gray && a.shape(nd - 1) != 3))
       throw Error(Errc::InvalidArgument, "VideoWriter.write",
-                  std::string("expected ") + (gray ? "(H, W) or (N, H, W)" : "(H, W, 3) or (N, H, W, 3)") +
-                      " uint8 frames for pixel_format=" + to_string(pixel_format_) + ", got " + std::to_string(nd) +
-                      " dimensions");
+                  "expected uint8 frames (H, W, 3) or (N, H, W, 3) (" + std::string(to_string(pixel_format_)) +
+                      "), or (H, W) or (N, H, W) (gray); got " + std::to_string(nd) + " dimensions");
+    const PixelFormat format = gray ? PixelFormat::Gray8 : pixel_format_;
     const int n = batched ? static_cast<int>(a.shape(0)) : 1;
     const int h = static_cast<int>(a.shape(batched ? 1 : 0)), w = static_cast<int>(a.shape(batched ? 2 : 1));
     const size_t px = gray ? 1 : 3;
@@ -139,7 +140,7 @@ class PyWriter {
       throw Error(Errc::InvalidArgument, "VideoWriter.write", "the pixels of a row must be packed (use a contiguous array)");
     const int64_t srow = a.stride(batched ? 1 : 0), sframe = batched ? a.stride(0) : 0;
     const bool device = a.device_type() == nb::device::cuda::value;
-    const FrameLayout layout = make_layout(pixel_format_, w, h);
+    const FrameLayout layout = make_layout(format, w, h);
     const MemoryKind memory = device ? MemoryKind::Device : MemoryKind::Host;
     if (!staging_ || staging_->layout() != layout || staging_->memory() != memory || staging_->capacity() < std::min(n, 8)) {
       staging_.emplace(layout, std::min(std::max(n, 1), 8), memory, device ? a.device_id() : 0);
