@@ -17,6 +17,9 @@
 # glibc and the NVIDIA driver come from the node.
 #
 # Usage: scripts/build-ffmpeg-portable.sh [PREFIX]   (default: .cache/ffmpeg-portable)
+# CUFRAME_FFMPEG_LGPL=1 builds it without --enable-gpl, libx264 and libx265 (LGPL-2.1+:
+# binaries linked with it can be distributed under Apache-2.0; H.264/HEVC are then encoded
+# by NVENC only, AV1 by SVT-AV1). See README.md, "License".
 # A finished PREFIX is reused. About 4 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,11 +48,18 @@ tar -C "$work" -xf "$work"/ffmpeg_*.orig.tar.xz
 src=$(find "$work" -maxdepth 1 -type d -name 'ffmpeg-*' | head -1)
 echo "building $(basename "$src") into $prefix"
 
+gpl=(--enable-gpl --enable-libx264 --enable-libx265)
+gpl_encoders=libx264,libx265,
+if [ "${CUFRAME_FFMPEG_LGPL:-0}" = 1 ]; then
+  gpl=()
+  gpl_encoders=
+  echo "LGPL build: no --enable-gpl, no libx264, no libx265"
+fi
 cd "$src"
 ./configure --prefix="$prefix" \
   --disable-everything --disable-doc --disable-network --disable-autodetect --disable-debug \
-  --disable-static --enable-shared --enable-pic --enable-gpl --disable-avdevice --disable-postproc \
-  --enable-pthreads --enable-zlib --enable-libx264 --enable-libx265 --enable-libdav1d --enable-libsvtav1 \
+  --disable-static --enable-shared --enable-pic "${gpl[@]}" --disable-avdevice --disable-postproc \
+  --enable-pthreads --enable-zlib --enable-libdav1d --enable-libsvtav1 \
   --enable-ffnvcodec --enable-nvdec --enable-cuvid --enable-nvenc --enable-cuda-llvm \
   --enable-demuxer=mov,matroska,mpegts,h264,hevc,ivf,avi,m4v,mpegvideo,yuv4mpegpipe,rawvideo,aac,mp3,wav,ogg,concat \
   --enable-muxer=mp4,mov,ipod,matroska,webm,mpegts,h264,hevc,ivf,avi,yuv4mpegpipe,rawvideo,null,framemd5,md5,adts \
@@ -58,7 +68,7 @@ cd "$src"
   --enable-decoder=h264,hevc,vp8,vp9,mpeg1video,mpeg2video,mpeg4,av1,libdav1d,rawvideo,aac,mp3,opus,vorbis \
   --enable-decoder=h264_cuvid,hevc_cuvid,vp8_cuvid,vp9_cuvid,av1_cuvid,mpeg2_cuvid,mpeg4_cuvid \
   --enable-hwaccel=h264_nvdec,hevc_nvdec,vp8_nvdec,vp9_nvdec,av1_nvdec,mpeg1_nvdec,mpeg2_nvdec,mpeg4_nvdec \
-  --enable-encoder=libx264,libx265,libsvtav1,h264_nvenc,hevc_nvenc,rawvideo,wrapped_avframe,aac,pcm_s16le \
+  --enable-encoder=${gpl_encoders}libsvtav1,h264_nvenc,hevc_nvenc,rawvideo,wrapped_avframe,aac,pcm_s16le \
   --enable-protocol=file,pipe \
   --enable-filter=scale,format,null,nullsink,copy,fps,crop,hflip,vflip,transpose,gblur,eq,setpts,trim,split \
   --enable-filter=hwupload,hwdownload,hwupload_cuda,hwmap,scale_cuda,psnr,ssim,aresample,anull \

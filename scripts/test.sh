@@ -14,6 +14,16 @@ cmake --build --preset "$preset" -j "$(cuframe_jobs)"
 echo "test: build done after $(( $(date +%s) - start )) s"
 ctest --preset "$preset" -j "$(cuframe_jobs)"
 echo "test: $preset suite done after $(( $(date +%s) - start )) s"
+# The Python package as a user installs it: `pip install .` into a fresh virtual
+# environment (the CPU-only configuration, built from scratch by scikit-build-core with
+# nanobind and scikit-build-core from PyPI), then the README's Python example with it,
+# away from the source tree. The pytest suite itself ran above (ctest python_tests, against
+# the build's extension). Budget, with the module's build and python_tests: 8 minutes.
+if [ "${CUFRAME_SKIP_PIP:-0}" != 1 ]; then
+  echo "test: pip install . stage"
+  scripts/pip-check.sh
+  echo "test: pip install . stage done after $(( $(date +%s) - start )) s"
+fi
 # The virtual GPU (docs/VIRTUAL_GPU.md): every GPU path on this CPU-only machine — the whole
 # suite with CUFRAME_REQUIRE_GPU=1, in the H100 model and again with the virtual NVENC, each
 # compared with its lines of tests/virtual_gpu_known_failures.txt (CUFRAME_SKIP_VIRTUAL_GPU=1

@@ -11,9 +11,9 @@ rows=$(sed -nE 's/^\| ([^|]+) \| `([^`]+)` \|$/\1\t\2/p' "$doc")
 [ -n "$rows" ] || { echo "notes: no index rows in $doc"; exit 1; }
 while IFS= read -r name; do
   cut -f1 <<<"$rows" | grep -qxF -- "$name" || { echo "notes: FAIL: Note [$name] is not in $doc's index"; fail=1; }
-done < <(cd "$src" && grep -rhoE 'Note \[[^]]+\]' engine kernels host scripts cmake bench tests CMakeLists.txt \
+done < <(cd "$src" && grep -rhoE 'Note \[[^]]+\]' engine kernels host scripts cmake bench tests python CMakeLists.txt \
            --include='*.cpp' --include='*.hpp' --include='*.cu' --include='*.in' --include='*.sh' --include='*.txt' \
-           --include='*.cmake' --exclude-dir=layers | sed -E 's/^Note \[(.*)\]$/\1/' | sort -u)
+           --include='*.cmake' --include='*.py' --exclude-dir=layers | sed -E 's/^Note \[(.*)\]$/\1/' | sort -u)
 while IFS=$'\t' read -r name file; do
   if [ ! -f "$src/$file" ]; then echo "notes: FAIL: $file (Note [$name]) does not exist"; fail=1; continue; fi
   grep -qF "Note [$name]:" "$src/$file" || { echo "notes: FAIL: $file does not define Note [$name]"; fail=1; }
