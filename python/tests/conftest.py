@@ -9,10 +9,12 @@ import shutil
 import subprocess
 from pathlib import Path
 
+# cuframe before NumPy: the virtual GPU's libcuda.so.1 (the virtual-gpu build) must load
+# into a single-threaded process, and NumPy's BLAS starts threads.
+import cuframe  # noqa: I001
+
 import numpy as np
 import pytest
-
-import cuframe
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("CUFRAME_TEST_DATA", ROOT / "tests" / "data"))

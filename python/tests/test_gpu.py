@@ -64,7 +64,15 @@ def test_reader_and_writer_on_the_device(gpu, tmp_path):
     want = np.asarray(cuframe.load(CLIP, format="rgb24", device="cpu").frames)
     assert np.array_equal(np.concatenate([np.asarray(b.cpu()) for b in batches]), want)
     out = tmp_path / "gpu.mp4"
-    with cuframe.VideoWriter(out, like=CLIP, device=gpu) as w:
+    with cuframe.VideoWriter(out, like=CLIP) as w:  # auto: NVENC where the GPU has it, else libx264
         for b in batches:
             w.write(b)
     assert cuframe.probe(out).video.frames == 60
+    has_nvenc = cuframe.devices()[0].nvenc
+    assert ("NVENC" in w.encoder["description"]) == has_nvenc
+    assert (w.encoder["fallback_reason"] == "") == has_nvenc
+    if not has_nvenc:  # asked for explicitly, NVENC is an error naming why, never a silent fallback
+        with pytest.raises(cuframe.UnsupportedError, match="NVENC"):
+            with cuframe.VideoWriter(tmp_path / "x.mp4", like=CLIP, device=gpu) as w:
+                w.write(batches[0])
+        assert not (tmp_path / "x.mp4").exists()
