@@ -46,7 +46,7 @@ inline double run_processes_at_once(const std::vector<std::vector<std::string>>&
       std::string why;
       try {
         const test::ProcessResult r = test::run_process(
-            argv, {.stdin_file = {}, .stdin_data = {}, .close_stdin_early = false, .timeout_s = 600, .env = {}});
+            argv, {.stdin_file = {}, .stdin_data = {}, .close_stdin_early = false, .timeout_s = 600, .env = {}, .unset_env = {}});
         if (r.exit_code != 0) why = r.last_err_line().empty() ? "exit " + std::to_string(r.exit_code) : r.last_err_line();
       } catch (const std::exception& e) {
         why = e.what();
@@ -90,7 +90,8 @@ inline const std::string& clip_1080p(const std::string& codec) {
       const test::ProcessResult r = test::run_process(
           {ffmpeg, "-v", "error", "-y", "-filter_complex", "testsrc2=size=1920x1080:rate=30:duration=4", "-c:v",
            codec == "h264" ? "libx264" : "libx265", "-pix_fmt", "yuv420p", out.string()},
-          {.stdin_file = {}, .stdin_data = {}, .close_stdin_early = false, .timeout_s = 600, .env = {"X265_LOG=none"}});
+          {.stdin_file = {}, .stdin_data = {}, .close_stdin_early = false, .timeout_s = 600, .env = {"X265_LOG=none"},
+           .unset_env = {}});
       if (r.exit_code == 0) path = out.string();
     } else {
       path = out.string();

@@ -131,7 +131,8 @@ void peer_encode(benchmark::State& state, const std::vector<std::string>& codec_
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
     const test::ProcessResult r = test::run_process(args, {.stdin_file = {}, .stdin_data = {}, .close_stdin_early = false,
-                                                           .timeout_s = 600, .env = {"X265_LOG=none", "SVT_LOG=1"}});
+                                                           .timeout_s = 600, .env = {"X265_LOG=none", "SVT_LOG=1"},
+                                                           .unset_env = {}});
     const auto t1 = std::chrono::steady_clock::now();
     if (r.exit_code != 0) return state.SkipWithError(("ffmpeg failed: " + r.last_err_line()).c_str());
     state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());

@@ -101,7 +101,7 @@ void BM_PeerFfmpegTranscode(benchmark::State& state, const std::string& vf) {
     for (auto _ : state) {
       const auto t0 = std::chrono::steady_clock::now();
       const test::ProcessResult r = test::run_process(
-          args, {.stdin_file = {}, .stdin_data = {}, .close_stdin_early = false, .timeout_s = 600, .env = {}});
+          args, {.stdin_file = {}, .stdin_data = {}, .close_stdin_early = false, .timeout_s = 600, .env = {}, .unset_env = {}});
       const auto t1 = std::chrono::steady_clock::now();
       if (r.exit_code != 0) return state.SkipWithError(("ffmpeg failed: " + r.last_err_line()).c_str());
       state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());

@@ -1,12 +1,17 @@
 // cuframe transcode IN OUT [--codec ...] [--ops LIST] [--qp N | --crf N | --bitrate R] ...
-//           or: cuframe transcode --manifest JOBS [--jobs N] ...
+//           or: cuframe transcode --manifest JOBS [--jobs N] [--shard I/N | --shard N] ...
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -17,6 +22,7 @@
 #include "interrupt.hpp"
 #include "options.hpp"
 #include "progress.hpp"
+#include "shard_record.hpp"
 
 namespace cuframe::cli {
 
@@ -99,10 +105,10 @@ InputSource input_of(const std::string& path) {
   return path == "-" ? InputSource::standard_input() : InputSource::file(path);
 }
 
-std::vector<std::pair<std::string, std::string>> read_manifest(const std::string& path) {
+ManifestJobs read_manifest(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw Error(Errc::NotFound, path, "cannot open the manifest");
-  std::vector<std::pair<std::string, std::string>> jobs;
+  ManifestJobs jobs;
   std::string line;
   int n = 0;
   while (std::getline(f, line)) {
@@ -125,35 +131,101 @@ std::vector<std::pair<std::string, std::string>> read_manifest(const std::string
   return jobs;
 }
 
+// The manifest's jobs this run takes, in manifest order: all of them, or a shard's share
+// less what its record gives as done (Note [Manifest shards]).
+struct ManifestPlan {
+  std::vector<std::size_t> todo;
+  std::size_t skipped = 0;
+  std::unique_ptr<ShardRecord> record;  // with --shard, when there is a job to run
+};
+
+ManifestPlan plan_manifest(const std::string& manifest, const ManifestJobs& jobs, const std::optional<ShardChoice>& shard) {
+  ManifestPlan p;
+  if (!shard) {
+    for (std::size_t i = 0; i < jobs.size(); ++i) p.todo.push_back(i);
+    return p;
+  }
+  const std::string path = shard_record_path(manifest, *shard);
+  if (!shard->source.empty())
+    log(Verbosity::Info, "manifest: shard %d/%d (the index from %s)", shard->index, shard->count, shard->source.c_str());
+  if (static_cast<std::size_t>(shard->index) >= jobs.size()) {
+    log(Verbosity::Info, "manifest: shard %d/%d: no job (the manifest lists %zu): nothing to do", shard->index,
+        shard->count, jobs.size());
+    return p;
+  }
+  const std::set<std::size_t> done = finished_jobs(path, jobs);
+  for (std::size_t i = static_cast<std::size_t>(shard->index); i < jobs.size(); i += static_cast<std::size_t>(shard->count)) {
+    if (!done.count(i)) {
+      p.todo.push_back(i);
+      continue;
+    }
+    ++p.skipped;
+    log(Verbosity::Info, "manifest: shard %d/%d: job %zu (%s -> %s) is done (%s): skipped", shard->index, shard->count, i,
+        jobs[i].first.c_str(), jobs[i].second.c_str(), path.c_str());
+  }
+  if (!p.todo.empty()) p.record = std::make_unique<ShardRecord>(path);
+  return p;
+}
+
+// One line of a shard's record (Note [Manifest shards]).
+nlohmann::json record_line(std::size_t index, const std::string& in, const std::string& out) {
+  return {{"index", index}, {"input", in}, {"output", out}, {"ok", false}, {"frames", 0},
+          {"seconds", 0.0}, {"decoder", ""}, {"encoder", ""}, {"error", ""}};
+}
+
 int run_manifest(const TranscodeArgs& a, const TranscodeOptions& o) {
-  const auto jobs = read_manifest(a.manifest);
+  std::optional<ShardChoice> shard;
+  if (!a.shard.empty()) shard = parse_shard(a.shard, [](const char* name) { return std::getenv(name); });
+  const ManifestJobs jobs = read_manifest(a.manifest);
   const DeviceChoice device = parse_device(a.device);
+  ManifestPlan plan = plan_manifest(a.manifest, jobs, shard);
+  if (shard && plan.todo.empty() && plan.skipped == 0) return 0;  // a shard past the manifest's end
   const int gpus = device.backend == Backend::Cpu ? 0 : cuda_device_count();
   if (gpus > 1 && !device.explicit_ordinal)
-    log(Verbosity::Info, "manifest: %zu jobs spread over %d GPUs", jobs.size(), gpus);
+    log(Verbosity::Info, "manifest: %zu jobs spread over %d GPUs", plan.todo.size(), gpus);
   std::mutex lock;
   size_t next = 0;
   int failed = 0;
   nlohmann::json all = nlohmann::json::array();
   auto worker = [&] {
     for (;;) {
-      size_t i;
+      size_t k;
       {
         std::lock_guard<std::mutex> hold(lock);
-        if (next >= jobs.size() || interrupted()) return;
-        i = next++;
+        if (next >= plan.todo.size() || interrupted()) return;
+        k = next++;
       }
+      const size_t i = plan.todo[k];
       const auto& [in, out] = jobs[i];
+      nlohmann::json line = record_line(i, in, out);
+      const auto start = std::chrono::steady_clock::now();
       try {
         TranscodeOptions job = o;
-        job.decode.device = job.encode.device = device_for_job(device, i, gpus);
+        job.decode.device = job.encode.device = device_for_job(device, k, gpus);
         TranscodeStats s = transcode(input_of(in), out, job);
+        // An interrupted job's file is complete but shorter: not done (Note [Manifest shards]).
+        line["ok"] = !s.interrupted;
+        line["frames"] = s.frames;
+        line["seconds"] = s.seconds;
+        line["decoder"] = s.decoder;
+        line["encoder"] = s.encoder;
+        if (s.interrupted) line["error"] = "interrupted: " + std::to_string(s.frames) + " frames written";
         std::lock_guard<std::mutex> hold(lock);
         summary(in, out, s);
         all.push_back(stats_json(in, out, s));
       } catch (const Error& e) {
+        line["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        line["error"] = e.what();
         std::lock_guard<std::mutex> hold(lock);
         ++failed;
+        std::fprintf(stderr, "cuframe: error: %s\n", e.what());
+      }
+      if (!plan.record) continue;
+      try {
+        plan.record->append(line);
+      } catch (const Error& e) {
+        std::lock_guard<std::mutex> hold(lock);
+        ++failed;  // done but not recorded: the next run does it again
         std::fprintf(stderr, "cuframe: error: %s\n", e.what());
       }
     }
@@ -165,9 +237,12 @@ int run_manifest(const TranscodeArgs& a, const TranscodeOptions& o) {
     std::ofstream f(a.stats_json);
     f << all.dump(2) << "\n";
   }
+  if (shard)
+    log(Verbosity::Info, "manifest: shard %d/%d: %zu jobs run, %zu skipped, %d failed", shard->index, shard->count, next,
+        plan.skipped, failed);
   if (interrupted()) return 130;
   if (failed) {
-    std::fprintf(stderr, "cuframe: error: %s: %d of %zu jobs failed\n", a.manifest.c_str(), failed, jobs.size());
+    std::fprintf(stderr, "cuframe: error: %s: %d of %zu jobs failed\n", a.manifest.c_str(), failed, plan.todo.size());
     return 1;
   }
   return 0;
@@ -184,6 +259,8 @@ Runner add_transcode(CLI::App& app) {
     TranscodeOptions o = make_transcode_options(*a);
     o.cancel = &interrupt_flag();
     o.notice = [](const std::string& s) { std::fprintf(stderr, "cuframe: %s\n", s.c_str()); };
+    if (!a->shard.empty() && a->manifest.empty())
+      throw Error(Errc::InvalidArgument, "", "--shard splits a manifest: give --manifest JOBS");
     if (!a->manifest.empty()) {
       if (!a->in.empty() || !a->out.empty())
         throw Error(Errc::InvalidArgument, "", "give either IN OUT or --manifest, not both");

@@ -39,6 +39,60 @@ int device_for_job(const DeviceChoice& choice, std::size_t job, int gpus) {
   return static_cast<int>(job % static_cast<std::size_t>(gpus));
 }
 
+namespace {
+
+// 1 to 9 decimal digits (no sign, no spaces: no overflow), else -1.
+int parse_small_count(const std::string& s) {
+  if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return std::atoi(s.c_str());
+}
+
+}  // namespace
+
+ShardChoice parse_shard(const std::string& text, const EnvLookup& env) {
+  const std::size_t slash = text.find('/');
+  const bool explicit_index = slash != std::string::npos;
+  const int count = parse_small_count(explicit_index ? text.substr(slash + 1) : text);
+  const int index = explicit_index ? parse_small_count(text.substr(0, slash)) : 0;
+  if (count < 1 || index < 0 || index >= count)
+    throw Error(Errc::InvalidArgument, "",
+                "--shard must be I/N with 0 <= I < N, or N with I from the environment (got '" + text + "')");
+  ShardChoice c;
+  c.count = count;
+  if (explicit_index) {
+    c.index = index;
+    return c;
+  }
+  const std::string range = "0.." + std::to_string(count - 1);
+  if (const char* k = env("JOB_COMPLETION_INDEX")) {
+    c.index = parse_small_count(k);
+    if (c.index < 0 || c.index >= count)
+      throw Error(Errc::InvalidArgument, "--shard",
+                  "JOB_COMPLETION_INDEX='" + std::string(k) + "' is not a shard index in " + range + " (--shard " + text + ")");
+    c.source = "JOB_COMPLETION_INDEX";
+    return c;
+  }
+  const char* id = env("SLURM_ARRAY_TASK_ID");
+  const char* min = env("SLURM_ARRAY_TASK_MIN");
+  if (!id)
+    throw Error(Errc::InvalidArgument, "--shard",
+                "--shard " + text + " takes the shard's index from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or " +
+                    "SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN (a Slurm job array), and neither is set: give --shard I/" +
+                    text + " outside those");
+  if (!min)
+    throw Error(Errc::InvalidArgument, "--shard",
+                "SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_MIN is not: both are needed for the shard's index");
+  const int task = parse_small_count(id), first = parse_small_count(min);
+  if (task < 0 || first < 0 || task - first < 0 || task - first >= count)
+    throw Error(Errc::InvalidArgument, "--shard",
+                "SLURM_ARRAY_TASK_ID='" + std::string(id) + "' - SLURM_ARRAY_TASK_MIN='" + std::string(min) +
+                    "' is not a shard index in " + range + " (--shard " + text + "; run the array as --array=0-" +
+                    std::to_string(count - 1) + ")");
+  c.index = task - first;
+  c.source = "SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN";
+  return c;
+}
+
 int64_t parse_rate(const std::string& s, const char* option) {
   if (s.empty()) return 0;
   char* end = nullptr;
@@ -85,6 +139,9 @@ void add_transcode_options(CLI::App& sub, TranscodeArgs& a) {
   sub.add_option("--threads", a.threads, "Decoder/encoder threads for libavcodec (0: automatic)")->check(CLI::Range(0, 256));
   sub.add_option("--manifest", a.manifest, "File of jobs, one 'INPUT<TAB>OUTPUT' per line (instead of IN OUT)");
   sub.add_option("--jobs", a.jobs, "Jobs of the manifest run at once")->check(CLI::Range(1, 64));
+  sub.add_option("--shard", a.shard,
+                 "I/N: only the manifest's jobs at positions = I mod N, recorded in JOBS.shard-I-of-N.jsonl and "
+                 "skipped when rerun once done; N: I from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID");
   sub.add_option("--stats-json", a.stats_json, "Write timings, memory peaks and latency as JSON to this file");
   sub.add_option("--trace", a.trace, "Write a per-chunk timeline of the stages (Chrome trace JSON) to this file");
 }

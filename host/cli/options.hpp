@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "cuframe/decoder.hpp"
@@ -31,6 +32,26 @@ int device_for_job(const DeviceChoice& choice, std::size_t job, int gpus);
 /// (usage error) naming `option` for anything that is not a positive finite rate.
 int64_t parse_rate(const std::string& text, const char* option);
 
+/// `--shard I/N`, or `--shard N` with I from the environment (Note [Manifest shards] in
+/// shard_record.hpp): this run takes the manifest's jobs whose position is I mod N.
+struct ShardChoice {
+  int index = 0;
+  int count = 1;
+  std::string source;  ///< where the index came from: empty for I/N, else the variable(s)
+};
+
+/// How parse_shard reads the environment (std::getenv in the program; a map in the tests).
+using EnvLookup = std::function<const char*(const char*)>;
+
+/// The words of --shard. `I/N` needs 0 <= I < N, both decimal digits only (at most 9);
+/// anything else is a usage error (Errc::InvalidArgument, empty subject: exit 2). `N`
+/// alone takes I from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or else from
+/// SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN (a Slurm job array: both must be set).
+/// Neither set, or a value that is not an index in 0..N-1, is Errc::InvalidArgument with
+/// subject "--shard" (exit 1: the command is right, its environment is not), naming the
+/// variables and the value.
+ShardChoice parse_shard(const std::string& text, const EnvLookup& env);
+
 /// Everything `cuframe transcode` takes, as words.
 struct TranscodeArgs {
   std::string in, out;
@@ -52,6 +73,7 @@ struct TranscodeArgs {
   bool no_audio = false;
   std::string manifest;
   int jobs = 1;
+  std::string shard;  // "I/N" or "N"; empty: every job of the manifest
   std::string stats_json;
   std::string trace;
   int threads = 0;

@@ -1,7 +1,9 @@
 // The CLI's option handling on its own (host/cli/options.cpp, the code fuzz_options
-// drives): devices, rates, the spread of manifest jobs over GPUs, and what the words of
-// a transcode command become.
+// drives): devices, rates, the spread of manifest jobs over GPUs, manifest shards, and what
+// the words of a transcode command become.
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include "cuframe/error.hpp"
 #include "options.hpp"
@@ -41,6 +43,66 @@ TEST(CliOptions, ManifestJobsSpreadOverEveryGpu) {
   EXPECT_EQ(device_for_job(any, 5, 0), 0) << "no GPU: the CPU path ignores the ordinal";
   EXPECT_EQ(device_for_job(parse_device("cuda:2"), 5, 4), 2) << "cuda:N pins every job";
   EXPECT_EQ(device_for_job(parse_device("cpu"), 5, 4), 0);
+}
+
+// Note [Manifest shards]: I/N from the words, or N with I from a Kubernetes Indexed Job or
+// a Slurm job array; the environment here is a map, not the process's.
+TEST(CliOptions, ShardWords) {
+  std::map<std::string, std::string> vars;
+  const EnvLookup env = [&vars](const char* name) -> const char* {
+    const auto v = vars.find(name);
+    return v == vars.end() ? nullptr : v->second.c_str();
+  };
+  const ShardChoice s = parse_shard("2/3", env);
+  EXPECT_EQ(s.index, 2);
+  EXPECT_EQ(s.count, 3);
+  EXPECT_TRUE(s.source.empty());
+  EXPECT_EQ(parse_shard("0/1", env).count, 1);
+  EXPECT_EQ(parse_shard("999999998/999999999", env).index, 999999998);
+  for (const char* bad : {"", "3/3", "0/0", "x", "-1/3", "1/-3", "+1/3", "1/", "/3", " 1/3", "1/3 ", "1/3/5", "1.0/3",
+                          "0", "1234567890", "0/1234567890", "a/3", "1/b"}) {
+    vars = {{"JOB_COMPLETION_INDEX", "0"}};
+    const auto e = test::error_of([&] { parse_shard(bad, env); });
+    ASSERT_TRUE(e.has_value()) << "'" << bad << "' was accepted";
+    EXPECT_EQ(e->code(), Errc::InvalidArgument);
+    EXPECT_TRUE(e->subject().empty()) << "'" << bad << "': a usage error has no subject";
+  }
+
+  vars = {{"JOB_COMPLETION_INDEX", "2"}, {"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_MIN", "4"}};
+  const ShardChoice k8s = parse_shard("3", env);
+  EXPECT_EQ(k8s.index, 2) << "JOB_COMPLETION_INDEX comes first";
+  EXPECT_EQ(k8s.count, 3);
+  EXPECT_EQ(k8s.source, "JOB_COMPLETION_INDEX");
+  vars.erase("JOB_COMPLETION_INDEX");
+  const ShardChoice slurm = parse_shard("3", env);
+  EXPECT_EQ(slurm.index, 1) << "SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN";
+  EXPECT_EQ(slurm.count, 3);
+  EXPECT_NE(slurm.source.find("SLURM_ARRAY_TASK_MIN"), std::string::npos);
+  EXPECT_EQ(parse_shard("1/3", env).index, 1) << "an explicit I wins over the environment";
+
+  struct Bad {
+    std::map<std::string, std::string> vars;
+    std::string says;
+  };
+  for (const Bad& b : std::vector<Bad>{
+           {{}, "JOB_COMPLETION_INDEX"},
+           {{{"SLURM_ARRAY_TASK_MIN", "0"}}, "SLURM_ARRAY_TASK_ID"},
+           {{{"JOB_COMPLETION_INDEX", "3"}}, "JOB_COMPLETION_INDEX='3'"},
+           {{{"JOB_COMPLETION_INDEX", "-1"}}, "JOB_COMPLETION_INDEX='-1'"},
+           {{{"JOB_COMPLETION_INDEX", ""}}, "JOB_COMPLETION_INDEX=''"},
+           {{{"JOB_COMPLETION_INDEX", "1x"}}, "JOB_COMPLETION_INDEX='1x'"},
+           {{{"SLURM_ARRAY_TASK_ID", "2"}}, "SLURM_ARRAY_TASK_MIN is not"},
+           {{{"SLURM_ARRAY_TASK_ID", "7"}, {"SLURM_ARRAY_TASK_MIN", "4"}}, "SLURM_ARRAY_TASK_ID='7'"},
+           {{{"SLURM_ARRAY_TASK_ID", "3"}, {"SLURM_ARRAY_TASK_MIN", "4"}}, "SLURM_ARRAY_TASK_MIN='4'"},
+           {{{"SLURM_ARRAY_TASK_ID", "x"}, {"SLURM_ARRAY_TASK_MIN", "0"}}, "SLURM_ARRAY_TASK_ID='x'"},
+       }) {
+    vars = b.vars;
+    const auto e = test::error_of([&] { parse_shard("3", env); });
+    ASSERT_TRUE(e.has_value()) << b.says;
+    EXPECT_EQ(e->code(), Errc::InvalidArgument);
+    EXPECT_EQ(e->subject(), "--shard") << "the environment's fault: exit 1, not a usage error";
+    EXPECT_NE(std::string(e->what()).find(b.says), std::string::npos) << e->what();
+  }
 }
 
 TEST(CliOptions, Rates) {

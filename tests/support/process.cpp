@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -27,8 +28,15 @@ ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOpt
   if (options.stdin_data && pipe(in_pipe)) throw std::runtime_error("pipe failed");
   signal(SIGPIPE, SIG_IGN);
 
+  // The inherited environment, less the variables `env` sets and `unset_env` names.
+  std::vector<std::string> dropped = options.unset_env;
+  for (const auto& e : options.env) dropped.push_back(e.substr(0, e.find('=')));
   std::vector<std::string> env_store;
-  for (char** e = environ; *e; ++e) env_store.emplace_back(*e);
+  for (char** e = environ; *e; ++e) {
+    const std::string entry = *e;
+    const std::string name = entry.substr(0, entry.find('='));
+    if (std::find(dropped.begin(), dropped.end(), name) == dropped.end()) env_store.push_back(entry);
+  }
   for (const auto& e : options.env) env_store.push_back(e);
   std::vector<char*> envp;
   for (auto& e : env_store) envp.push_back(e.data());

@@ -23,7 +23,8 @@ struct ProcessOptions {
   std::optional<std::string> stdin_data;  ///< written through a pipe (not seekable)
   bool close_stdin_early = false;         ///< with stdin_data: write only half, then close
   double timeout_s = 120;
-  std::vector<std::string> env;           ///< extra NAME=VALUE entries
+  std::vector<std::string> env;           ///< NAME=VALUE entries, replacing inherited ones
+  std::vector<std::string> unset_env;     ///< NAMEs removed from the inherited environment
 };
 
 ProcessResult run_process(const std::vector<std::string>& argv, const ProcessOptions& options = {});
