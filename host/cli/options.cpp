@@ -74,9 +74,9 @@ ShardChoice parse_shard(const std::string& text, const EnvLookup& env) {
   }
   const char* id = env("SLURM_ARRAY_TASK_ID");
   const char* min = env("SLURM_ARRAY_TASK_MIN");
-  if (!id)
-    throw Error(Errc::InvalidArgument, "--shard",
-                "--shard " + text + " takes the shard's index from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or " +
+  if (!id)  // a usage error (exit code 2): the command cannot work in this environment
+    throw Error(Errc::InvalidArgument, "",
+                "--shard: --shard " + text + " takes the shard's index from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) or " +
                     "SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN (a Slurm job array), and neither is set: give --shard I/" +
                     text + " outside those");
   if (!min)

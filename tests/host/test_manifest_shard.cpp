@@ -197,15 +197,16 @@ TEST(ManifestShard, MissingOrBadIndexIsAnError) {
   struct Case {
     std::vector<std::string> env;
     std::vector<std::string> says;
+    int exit_code;  // neither variable set: a usage error (2); a bad value: an error (1)
   };
   for (const Case& c : std::vector<Case>{
-           {{}, {"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"}},
-           {{"JOB_COMPLETION_INDEX=3"}, {"JOB_COMPLETION_INDEX='3'", "0..2"}},
-           {{"SLURM_ARRAY_TASK_ID=2"}, {"SLURM_ARRAY_TASK_MIN"}},
-           {{"SLURM_ARRAY_TASK_ID=9", "SLURM_ARRAY_TASK_MIN=4"}, {"SLURM_ARRAY_TASK_ID='9'", "0..2"}},
+           {{}, {"JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"}, 2},
+           {{"JOB_COMPLETION_INDEX=3"}, {"JOB_COMPLETION_INDEX='3'", "0..2"}, 1},
+           {{"SLURM_ARRAY_TASK_ID=2"}, {"SLURM_ARRAY_TASK_MIN"}, 1},
+           {{"SLURM_ARRAY_TASK_ID=9", "SLURM_ARRAY_TASK_MIN=4"}, {"SLURM_ARRAY_TASK_ID='9'", "0..2"}, 1},
        }) {
     const ProcessResult r = shard_run(manifest, {"--shard", "3"}, c.env);
-    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
     EXPECT_EQ(r.last_err_line().rfind("cuframe: error: --shard: ", 0), 0u) << r.err;
     for (const std::string& s : c.says) EXPECT_NE(r.last_err_line().find(s), std::string::npos) << s << ": " << r.err;
   }
