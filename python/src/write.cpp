@@ -289,7 +289,8 @@ void bind_write(nb::module_& m) {
       .def("encoder", &PyWriter::encoder)
       .def("frames_written", &PyWriter::frames_written)
       .def("is_open", &PyWriter::is_open);
-  m.def("_transcode", &transcode);
+  m.def("_transcode", &transcode, nb::arg("src"), nb::arg("name"), nb::arg("dst"), nb::arg("ops"), nb::arg("codec"),
+        nb::arg("mode"), nb::arg("device"), nb::arg("progress").none(), nb::arg("options"));
 }
 
 }  // namespace cuframe::py
