@@ -297,14 +297,36 @@ def transcode_many(jobs, jobs_at_once: int | None = None, raise_errors: bool = T
     if workers < 1:
         raise InvalidArgumentError("jobs_at_once", "must be >= 1", "invalid argument")
 
+    stop = threading.Event()
+    user_progress = options.pop("progress", None)
+
     def one(job):
+        def progress(frames, total, seconds):
+            if stop.is_set():  # a Ctrl-C in the main thread: cancel this job (its output is removed)
+                raise KeyboardInterrupt
+            if user_progress is not None:
+                user_progress(frames, total, seconds)
+
+        if stop.is_set():
+            return KeyboardInterrupt()
         try:
-            return transcode(job[0], job[1], **options)
+            return transcode(job[0], job[1], progress=progress, **options)
         except Error as e:
             return e
+        except KeyboardInterrupt as e:
+            return e
 
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(one, jobs))
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        futures = [pool.submit(one, job) for job in jobs]
+        results = [f.result() for f in futures]
+    except KeyboardInterrupt:
+        stop.set()  # the jobs running stop at their next chunk, the others never start
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    if any(isinstance(r, KeyboardInterrupt) for r in results):
+        raise KeyboardInterrupt
     if raise_errors:
         for r in results:
             if isinstance(r, Error):

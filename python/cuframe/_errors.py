@@ -18,6 +18,9 @@ class Error(Exception):
         self.code = code
         super().__init__(f"{subject}: {reason}" if subject else reason)
 
+    def __reduce__(self):  # pickling (Ray, multiprocessing) keeps the three parts
+        return (type(self), (self.subject, self.reason, self.code))
+
 
 class InvalidArgumentError(Error, ValueError):
     """A parameter is out of its domain."""

@@ -6,7 +6,10 @@
 #include <nanobind/stl/tuple.h>
 #include <nanobind/stl/vector.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "binding.hpp"
 
@@ -130,8 +133,22 @@ int array_getbuffer(PyObject* self, Py_buffer* view, int flags) {
     view->obj = nullptr;
     return -1;
   }
-  if ((flags & PyBUF_STRIDES) != PyBUF_STRIDES) {
-    PyErr_SetString(PyExc_BufferError, "frames are strided (pitched rows): ask for a strided buffer");
+  // Rows are pitched: C-contiguous only where the pitch happens to be the row's bytes.
+  bool contiguous = true;
+  Py_ssize_t expect = a->itemsize;
+  for (size_t d = a->shape.size(); d-- > 0;) {
+    if (a->shape[d] > 1 && a->strides[d] != expect) contiguous = false;
+    expect *= a->shape[d];
+  }
+  const char* refuse = nullptr;
+  if ((flags & PyBUF_STRIDES) != PyBUF_STRIDES && !contiguous)
+    refuse = "frames are strided (pitched rows): ask for a strided buffer";
+  else if ((flags & (PyBUF_C_CONTIGUOUS | PyBUF_F_CONTIGUOUS | PyBUF_ANY_CONTIGUOUS) & ~PyBUF_STRIDES) && !contiguous)
+    refuse = "frames are not contiguous (pitched rows): copy them (numpy.ascontiguousarray) for a contiguous buffer";
+  else if ((flags & PyBUF_WRITABLE) && a->state->read_only)
+    refuse = "these frames are shared (a cached chunk): they export read-only";
+  if (refuse) {
+    PyErr_SetString(PyExc_BufferError, refuse);
     view->obj = nullptr;
     return -1;
   }
@@ -140,7 +157,7 @@ int array_getbuffer(PyObject* self, Py_buffer* view, int flags) {
   view->buf = a->data();
   view->obj = Py_NewRef(self);
   view->len = len;
-  view->readonly = 0;
+  view->readonly = a->state->read_only ? 1 : 0;
   view->itemsize = a->itemsize;
   view->format = (flags & PyBUF_FORMAT) ? a->format : nullptr;
   view->ndim = static_cast<int>(a->shape.size());
@@ -157,19 +174,23 @@ PyType_Slot array_slots[] = {{Py_bf_getbuffer, reinterpret_cast<void*>(array_get
                              {0, nullptr}};
 
 template <class Framework>
-nb::ndarray<Framework> as_ndarray(const Array& a, nb::handle owner, bool host_view) {
+nb::object as_ndarray(const Array& a, nb::handle owner, bool host_view) {
   std::vector<size_t> shape(a.shape.begin(), a.shape.end());
   std::vector<int64_t> strides;
-  for (Py_ssize_t s : a.strides) strides.push_back(s / a.itemsize);
+  for (Py_ssize_t st : a.strides) strides.push_back(st / a.itemsize);
   const bool dev = a.on_device() && !host_view;
-  return nb::ndarray<Framework>(a.data(), shape.size(), shape.data(), owner, strides.data(), a.dtype,
-                                dev ? kDLCUDA : kDLCPU, dev ? a.state->frames.device() : 0);
+  const int type = dev ? kDLCUDA : kDLCPU, id = dev ? a.state->frames.device() : 0;
+  if (a.state->read_only)
+    return nb::cast(nb::ndarray<Framework, nb::ro>(a.data(), shape.size(), shape.data(), owner, strides.data(), a.dtype,
+                                                   type, id));
+  return nb::cast(
+      nb::ndarray<Framework>(a.data(), shape.size(), shape.data(), owner, strides.data(), a.dtype, type, id));
 }
 
 nb::object numpy_of(const Array& a, nb::handle owner) {
   if (a.on_device()) device_to_host_error(a);
   if (a.state->ready) a.state->ready->synchronize();
-  return nb::cast(as_ndarray<nb::numpy>(a, owner, false));
+  return as_ndarray<nb::numpy>(a, owner, false);
 }
 
 nb::object array_dunder_array(const Array& a, nb::handle self, nb::handle dtype, nb::handle copy) {
@@ -179,7 +200,7 @@ nb::object array_dunder_array(const Array& a, nb::handle self, nb::handle dtype,
   if (!dtype.is_none()) {
     nb::object np = nb::module_::import_("numpy");
     if (!nb::cast<bool>(np.attr("dtype")(dtype).attr("__eq__")(arr.attr("dtype")))) {
-      if (no_copy) throw nb::value_error("a different dtype needs a copy, and copy=False forbids it");
+      if (no_copy) throw Error(Errc::InvalidArgument, "__array__", "a different dtype needs a copy, and copy=False forbids it");
       return arr.attr("astype")(dtype);
     }
   }
@@ -234,7 +255,7 @@ nb::object array_dlpack(const Array& a, nb::handle self, nb::handle stream, nb::
   nb::dict kw;
   if (!max_version.is_none()) kw["max_version"] = max_version;
   auto export_host = [&](const Array& h, nb::handle owner) {
-    nb::object nd = nb::cast(as_ndarray<nb::array_api>(h, owner, true));
+    nb::object nd = as_ndarray<nb::array_api>(h, owner, true);
     return nd.attr("__dlpack__")(**kw);
   };
   if (a.on_device()) {
@@ -256,9 +277,18 @@ nb::object array_dlpack(const Array& a, nb::handle self, nb::handle stream, nb::
     }
     // DLPack: the consumer's stream must see the data; None means the legacy default stream.
     const std::intptr_t consumer = stream.is_none() ? 1 : nb::cast<std::intptr_t>(stream);
-    if (consumer == 0) throw nb::value_error("stream=0 is not allowed by DLPack (use 1 for the legacy default stream)");
-    if (consumer != -1 && a.state->ready) a.state->ready->wait_on_foreign(static_cast<std::uintptr_t>(consumer));
-    nb::object nd = nb::cast(as_ndarray<nb::array_api>(a, self, false));
+    if (consumer == 0)
+      throw Error(Errc::InvalidArgument, "__dlpack__", "stream=0 is not allowed by DLPack (1 is the legacy default stream)");
+    if (consumer != -1) {
+      if (a.state->ready) a.state->ready->wait_on_foreign(static_cast<std::uintptr_t>(consumer));
+      if (a.state->consumers) {  // the reader orders the batch's reuse after this stream's work
+        std::lock_guard lock(a.state->consumers->mutex);
+        auto& v = a.state->consumers->streams;
+        if (std::find(v.begin(), v.end(), static_cast<std::uintptr_t>(consumer)) == v.end())
+          v.push_back(static_cast<std::uintptr_t>(consumer));
+      }
+    }
+    nb::object nd = as_ndarray<nb::array_api>(a, self, false);
     return nd.attr("__dlpack__")(**kw);
   }
   if (want_type != kDLCPU) throw nb::buffer_error("host frames export to the CPU only");
@@ -284,7 +314,7 @@ nb::dict array_cai(const Array& a) {
   d["shape"] = nb::tuple(shape);
   d["strides"] = nb::tuple(strides);
   d["typestr"] = a.typestr;
-  d["data"] = nb::make_tuple(reinterpret_cast<std::uintptr_t>(a.data()), false);
+  d["data"] = nb::make_tuple(reinterpret_cast<std::uintptr_t>(a.data()), a.state->read_only);
   d["version"] = 3;
   // v3: the consumer orders its work after this stream's (the producing work is on it).
   if (a.state->stream) d["stream"] = reinterpret_cast<std::uintptr_t>(a.state->stream->get());
@@ -337,9 +367,13 @@ void mark_ready(BatchState& s) {
 }
 
 PyBatch make_batch(std::shared_ptr<const void> owner, const FrameBatch& frames, int begin, int count,
-                   std::shared_ptr<CudaStream> stream) {
+                   std::shared_ptr<CudaStream> stream, const BatchState* parent) {
   auto s = std::make_shared<BatchState>();
   s->owner = std::move(owner);
+  if (parent) {
+    s->read_only = parent->read_only;
+    s->consumers = parent->consumers;
+  }
   if (count > 0) {
     s->frames = frames.view(begin, count);
   } else {  // an empty view: one frame's worth of address, no frames
@@ -355,6 +389,39 @@ PyBatch own_batch(FrameBatch frames, std::shared_ptr<CudaStream> stream) {
   auto owned = std::make_shared<FrameBatch>(std::move(frames));
   const int n = owned->size();
   return make_batch(owned, *owned, 0, n, std::move(stream));
+}
+
+void run_interruptible(const std::function<void()>& work, std::atomic<bool>& cancel) {
+  std::exception_ptr error;
+  bool interrupted = false;
+  {
+    nb::gil_scoped_release release;
+    std::atomic<bool> done{false};
+    std::thread worker([&] {
+      try {
+        work();
+      } catch (...) {
+        error = std::current_exception();
+      }
+      done = true;
+    });
+    while (!done) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (done || interrupted) continue;
+      nb::gil_scoped_acquire acquire;
+      if (PyErr_CheckSignals() != 0) {
+        PyErr_Clear();
+        interrupted = true;
+        cancel = true;
+      }
+    }
+    worker.join();
+  }
+  if (interrupted) {
+    PyErr_SetNone(PyExc_KeyboardInterrupt);
+    throw nb::python_error();
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 void LongCall::check() {
@@ -421,15 +488,17 @@ void bind_batch(nb::module_& m) {
         if (nb::isinstance<nb::slice>(key)) {
           auto [start, stop, step, len] = nb::borrow<nb::slice>(key).compute(static_cast<size_t>(n));
           (void)stop;
-          if (step != 1) throw nb::value_error("frame slices take step 1 (they are views, never copies)");
-          return make_batch(b.state, b.frames(), static_cast<int>(start), static_cast<int>(len), b.state->stream);
+          if (step != 1)
+            throw Error(Errc::InvalidArgument, "FrameBatch[a:b:step]", "frame slices take step 1 (they are views, never copies)");
+          return make_batch(b.state, b.frames(), static_cast<int>(start), static_cast<int>(len), b.state->stream,
+                            b.state.get());
         }
         long i = nb::cast<long>(key);
         if (i < 0) i += n;
         if (i < 0 || i >= n)
           throw nb::index_error(("frame " + nb::cast<std::string>(nb::str(key)) + " of a batch of " + std::to_string(n))
                                     .c_str());
-        return make_batch(b.state, b.frames(), static_cast<int>(i), 1, b.state->stream);
+        return make_batch(b.state, b.frames(), static_cast<int>(i), 1, b.state->stream, b.state.get());
       }, "A view of frame i (a batch of one) or of a slice of frames; no copy.")
       .def_prop_ro("planes", [](const PyBatch& b) {
         nb::list l;

@@ -19,7 +19,10 @@
 #include <nanobind/nanobind.h>
 #include <nanobind/stl/string.h>
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,11 +53,20 @@ struct DeviceChoice {
 DeviceChoice parse_device(const std::string& device);
 PixelFormat parse_format(const std::string& name);
 
+/// The consumers' CUDA streams a device batch was exported to (DLPack `stream`): its
+/// reader orders the batch's reuse after their work (Note [Python streams]).
+struct ConsumerStreams {
+  std::mutex mutex;
+  std::vector<std::uintptr_t> streams;
+};
+
 struct BatchState {
   std::shared_ptr<const void> owner;    ///< what keeps the memory alive
   FrameBatch frames;                    ///< a view (owns nothing) of the frames
   std::shared_ptr<CudaStream> stream;   ///< device batches: the stream that produced them
   std::shared_ptr<CudaEvent> ready;     ///< device batches: recorded after that work
+  std::shared_ptr<ConsumerStreams> consumers;  ///< pooled device batches: who read them
+  bool read_only = false;               ///< shared with others (a cached chunk): exported read-only
 };
 
 /// A batch of frames as Python sees it (class cuframe.FrameBatch).
@@ -63,9 +75,10 @@ struct PyBatch {
   const FrameBatch& frames() const { return state->frames; }
 };
 
-/// A batch over `owner`'s frames [begin, begin + count); count may be 0.
+/// A batch over `owner`'s frames [begin, begin + count); count may be 0. Views of a
+/// batch (`parent`) share its read-only flag and consumer list.
 PyBatch make_batch(std::shared_ptr<const void> owner, const FrameBatch& frames, int begin, int count,
-                   std::shared_ptr<CudaStream> stream);
+                   std::shared_ptr<CudaStream> stream, const BatchState* parent = nullptr);
 /// A batch that owns `frames` (moved in). For device frames, records the ready event.
 PyBatch own_batch(FrameBatch frames, std::shared_ptr<CudaStream> stream);
 /// Records `state`'s ready event after the work queued so far on its stream.
@@ -108,6 +121,12 @@ class LongCall {
  private:
   nb::gil_scoped_release release_;
 };
+
+/// Runs `work` on a thread of its own while the calling thread (which holds the GIL on
+/// entry) waits with the GIL released and watches for Ctrl-C: on one it sets `cancel`,
+/// waits for `work` to stop and raises KeyboardInterrupt. Otherwise `work`'s exception, if
+/// any, is rethrown here.
+void run_interruptible(const std::function<void()>& work, std::atomic<bool>& cancel);
 
 /// A MediaInfo as the Python layer builds it (the JSON of `cuframe probe --json`).
 nb::object media_info_object(const MediaInfo& info);

@@ -54,14 +54,18 @@ PyClip load(const nb::object& src, const std::string& name, const std::string& f
   if (count && *count < 0) throw Error(Errc::InvalidArgument, "count", "must be >= 0");
   ToSettings s = parse_to_settings(PixelFormat::NV12, settings);  // the format is set below
   const bool plain = settings.size() == 0;
-  LongCall call;
-  // The whole video, native: ResidentClip (one allocation, several decode sessions).
+  // The whole video, native: ResidentClip (one allocation, several decode sessions), on a
+  // thread of its own so that a Ctrl-C here cancels it.
   if (format == "native" && start == 0 && !count && plain) {
     ResidentOptions ro;
     ro.decode.backend = choice.backend;
     ro.decode.device = choice.device;
     ro.sessions = 0;
-    auto clip = std::make_shared<ResidentClip>(ResidentClip::load(source.input, ro));
+    std::atomic<bool> cancel{false};
+    ro.cancel = &cancel;
+    std::shared_ptr<ResidentClip> clip;
+    run_interruptible([&] { clip = std::make_shared<ResidentClip>(ResidentClip::load(source.input, ro)); }, cancel);
+    nb::gil_scoped_release release;
     const MemoryKind memory = clip->frames().memory();
     auto stream = stream_for(memory, choice.device);
     auto owner = std::make_shared<ClipMemory>(ClipMemory{clip, source.bytes});
@@ -70,6 +74,7 @@ PyClip load(const nb::object& src, const std::string& name, const std::string& f
     out.info.video.frames = clip->size();
     return out;
   }
+  LongCall call;
   VideoReader reader(source.input, reader_options(choice, choice.backend == Backend::Cpu ? load_chunk(MemoryKind::Host)
                                                                                          : load_chunk(MemoryKind::Device)));
   const MemoryKind memory = memory_of(reader);
@@ -84,8 +89,9 @@ PyClip load(const nb::object& src, const std::string& name, const std::string& f
   if (n > 0x7FFFFFFF) throw Error(Errc::LimitExceeded, source.input.name(), "more than 2^31 frames");
   const FrameLayout& decoded = reader.decoder().layout();
   s.format = format == "native" ? decoded.format : parse_format(format);
-  FrameBatch scratch = reader.make_batch();
-  const int chunk = scratch.capacity();
+  // Chunks sized for where the frames are (the backend Auto chose, not the one asked for).
+  const int chunk = load_chunk(memory);
+  FrameBatch scratch(decoded, chunk, memory, dev);
   std::optional<Converter> conv;
   if (!s.empty_for(decoded.format)) conv.emplace(decoded, s, chunk, memory, dev);
   const FrameLayout layout = conv ? conv->output() : decoded;
@@ -106,7 +112,7 @@ PyClip load(const nb::object& src, const std::string& name, const std::string& f
   // second thread while chunk k+1 decodes (libavcodec's frame threads leave a core
   // free on small machines); device chunks convert asynchronously on the stream anyway.
   const bool overlap = conv && memory != MemoryKind::Device;
-  FrameBatch scratch2 = overlap ? reader.make_batch() : FrameBatch();
+  FrameBatch scratch2 = overlap ? FrameBatch(decoded, chunk, memory, dev) : FrameBatch();
   std::future<void> converting;
   struct Wait {  // the conversion in flight is finished before its buffers go
     std::future<void>& f;
@@ -147,6 +153,7 @@ PyClip load(const nb::object& src, const std::string& name, const std::string& f
 }
 
 /// cuframe.VideoReader: batches with bounded memory from a pool (Note [Python lifetimes]).
+/// One thread at a time: every method takes the reader's mutex, after releasing the GIL.
 class PyReader {
  public:
   PyReader(const nb::object& src, const std::string& name, int batch, const std::string& format,
@@ -156,16 +163,14 @@ class PyReader {
     if (batch < 1 || batch > 4096) throw Error(Errc::InvalidArgument, "batch", "must be 1..4096");
     const DeviceChoice choice = parse_device(device);
     const int frames = mode == "live" ? 1 : batch;
-    {
-      nb::gil_scoped_release release;
-      reader_ = std::make_unique<VideoReader>(source_.input, reader_options(choice, frames));
-    }
+    ToSettings s = parse_to_settings(PixelFormat::NV12, settings);  // the format is set below
+    nb::gil_scoped_release release;
+    reader_ = std::make_unique<VideoReader>(source_.input, reader_options(choice, frames));
     memory_ = memory_of(*reader_);
     device_ = reader_->decoder().backend() == Backend::Nvdec ? choice.device : 0;
     stream_ = stream_for(memory_, device_);
     const FrameLayout& decoded = reader_->decoder().layout();
-    const ToSettings s =
-        parse_to_settings(format == "native" ? decoded.format : parse_format(format), settings);
+    s.format = format == "native" ? decoded.format : parse_format(format);
     if (!s.empty_for(decoded.format)) {
       conv_.emplace(decoded, s, frames, memory_, device_);
       scratch_ = reader_->make_batch();
@@ -174,65 +179,124 @@ class PyReader {
   }
 
   std::optional<PyBatch> next() {
-    if (!reader_) throw Error(Errc::InvalidArgument, source_.input.name(), "the reader is closed");
     LongCall call;
-    std::shared_ptr<FrameBatch> out = take_from_pool();
+    std::lock_guard lock(mutex_);
+    VideoReader& r = open();
+    Pooled out = take_from_pool();
+    FrameBatch& f = *out.frames;
     bool got;
     if (conv_) {
-      got = stream_ ? reader_->read(scratch_, *stream_) : reader_->read(scratch_);
+      got = stream_ ? r.read(scratch_, *stream_) : r.read(scratch_);
       if (got && scratch_.size() > 0) {
-        conv_->run(scratch_, *out, stream_.get());
-        for (int i = 0; i < scratch_.size(); ++i) out->info(i) = scratch_.info(i);
-        out->time_base = scratch_.time_base;
+        conv_->run(scratch_, f, stream_.get());
+        for (int i = 0; i < scratch_.size(); ++i) f.info(i) = scratch_.info(i);
       }
+      f.resize(got ? scratch_.size() : 0);
+      f.time_base = scratch_.time_base;
     } else {
-      got = stream_ ? reader_->read(*out, *stream_) : reader_->read(*out);
+      got = stream_ ? r.read(f, *stream_) : r.read(f);
     }
-    if (!got || out->size() == 0) return std::nullopt;
-    if (out->time_base.num == 0) out->time_base = reader_->info().video.time_base;
-    return make_batch(out, *out, 0, out->size(), stream_);
+    if (!got || f.size() == 0) return std::nullopt;
+    if (f.time_base.num == 0) f.time_base = r.info().video.time_base;
+    BatchState parent;
+    parent.consumers = out.consumers;
+    return make_batch(out.frames, f, 0, f.size(), stream_, &parent);
   }
 
   int64_t frame_count() {
     nb::gil_scoped_release release;
+    std::lock_guard lock(mutex_);
     return open().frame_count();
   }
   void seek(int64_t index) {
     nb::gil_scoped_release release;
+    std::lock_guard lock(mutex_);
     open().seek(index);
   }
   std::vector<int64_t> keyframes() {
     nb::gil_scoped_release release;
+    std::lock_guard lock(mutex_);
     return open().keyframe_indices();
   }
-  nb::object info() { return media_info_object(open().info()); }
-  std::string decoder() { return open().decoder().description(); }
-  int64_t frames_read() { return open().frames_read(); }
+  nb::object info() {
+    MediaInfo info;
+    {
+      nb::gil_scoped_release release;
+      std::lock_guard lock(mutex_);
+      info = open().info();
+      if (info.video.frames < 0 && source_.input.kind() != InputSource::Kind::Stdin) {
+        try {  // the frame index knows it (a pipe cannot be indexed: then -1 stays)
+          info.video.frames = open().frame_count();
+        } catch (const Error&) {
+        }
+      }
+    }
+    return media_info_object(info);
+  }
+  std::string decoder() {
+    nb::gil_scoped_release release;
+    std::lock_guard lock(mutex_);
+    return open().decoder().description();
+  }
+  int64_t frames_read() {
+    nb::gil_scoped_release release;
+    std::lock_guard lock(mutex_);
+    return open().frames_read();
+  }
   void close() {
+    nb::gil_scoped_release release;
+    std::lock_guard lock(mutex_);
     pool_.clear();
     reader_.reset();
   }
 
  private:
+  struct Pooled {
+    std::shared_ptr<FrameBatch> frames;
+    std::shared_ptr<ConsumerStreams> consumers;
+  };
   VideoReader& open() {
     if (!reader_) throw Error(Errc::InvalidArgument, source_.input.name(), "the reader is closed");
     return *reader_;
   }
-  /// A batch no one outside the pool holds, or a new one.
-  std::shared_ptr<FrameBatch> take_from_pool() {
-    for (auto& b : pool_)
-      if (b.use_count() == 1) return b;
-    const FrameLayout layout = conv_ ? conv_->output() : reader_->decoder().layout();
-    pool_.push_back(std::make_shared<FrameBatch>(layout, capacity_, memory_, device_));
-    return pool_.back();
+  /// A batch no one outside the pool holds (use_count() == 1), or a new one. Device
+  /// batches exported to other streams are reused only after those streams' work (Note
+  /// [Python streams]). Batches idle beyond the one reused are freed, so the pool is as
+  /// large as what the caller holds, plus one.
+  Pooled take_from_pool() {
+    std::optional<Pooled> free;
+    std::vector<Pooled> keep;
+    for (Pooled& p : pool_) {
+      if (p.frames.use_count() > 1) keep.push_back(std::move(p));
+      else if (!free) free = std::move(p);
+    }
+    pool_ = std::move(keep);
+    if (!free) {
+      const FrameLayout layout = conv_ ? conv_->output() : reader_->decoder().layout();
+      free = Pooled{std::make_shared<FrameBatch>(layout, capacity_, memory_, device_),
+                    memory_ == MemoryKind::Device ? std::make_shared<ConsumerStreams>() : nullptr};
+    }
+    if (free->consumers) {
+      std::lock_guard lock(free->consumers->mutex);
+      for (std::uintptr_t s : free->consumers->streams) {
+        if (!reuse_event_) reuse_event_.emplace(device_);
+        reuse_event_->record_foreign(s);
+        reuse_event_->wait_on(*stream_);
+      }
+      free->consumers->streams.clear();
+    }
+    pool_.push_back(*free);
+    return *free;
   }
 
+  std::mutex mutex_;
   Source source_;
   std::unique_ptr<VideoReader> reader_;
   std::optional<Converter> conv_;
   FrameBatch scratch_;
-  std::vector<std::shared_ptr<FrameBatch>> pool_;
+  std::vector<Pooled> pool_;
   std::shared_ptr<CudaStream> stream_;
+  std::optional<CudaEvent> reuse_event_;
   MemoryKind memory_ = MemoryKind::Host;
   int device_ = 0;
   int capacity_ = 1;
@@ -258,7 +322,9 @@ class PyChunkCache {
       chunk = cache_->get(s.input, first, count);
     }
     std::shared_ptr<CudaStream> stream = stream_for(chunk->memory(), chunk->device());
-    return make_batch(chunk, *chunk, 0, chunk->size(), stream);
+    BatchState shared;
+    shared.read_only = true;  // every later hit gets the same frames
+    return make_batch(chunk, *chunk, 0, chunk->size(), stream, &shared);
   }
   nb::dict stats() const {
     const ChunkCacheStats st = cache_->stats();
@@ -271,7 +337,10 @@ class PyChunkCache {
     d["chunks"] = st.chunks;
     return d;
   }
-  void clear() { cache_->clear(); }
+  void clear() {
+    cache_->clear();
+    memory_sources_.clear();  // chunks held by callers keep their own frames
+  }
 
  private:
   Source source_for(const nb::object& src, const std::string& name) {

@@ -8,7 +8,8 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
-#include <thread>
+#include <mutex>
+#include <nanobind/stl/tuple.h>
 
 #include "binding.hpp"
 
@@ -115,15 +116,29 @@ class PyWriter {
     if (nb::isinstance<PyBatch>(x)) {
       const PyBatch& b = nb::cast<const PyBatch&>(x);
       nb::gil_scoped_release release;
+      std::lock_guard lock(mutex_);
       writer_->write(b.frames(), b.state->stream.get());
       return;
     }
-    // Any uint8 array: NumPy, or torch / CuPy through DLPack (host or device).
-    auto a = nb::cast<nb::ndarray<nb::ro>>(x);
+    // Any uint8 array: NumPy, or torch / CuPy through DLPack (host or device). A device
+    // array is taken on the writer's stream (DLPack orders it after the producer's work).
+    nb::object source = x;
+    if (nb::hasattr(x, "__dlpack__") && nb::hasattr(x, "__dlpack_device__")) {
+      auto [type, id] = nb::cast<std::tuple<int, int>>(x.attr("__dlpack_device__")());
+      if (type == nb::device::cuda::value) {
+        if (!stream_ || stream_->device() != id) stream_.emplace(id);
+        source = x.attr("__dlpack__")(nb::arg("stream") = reinterpret_cast<std::uintptr_t>(stream_->get()));
+      }
+    }
+    auto a = nb::cast<nb::ndarray<nb::ro>>(source);
     if (a.dtype() != nb::dtype<uint8_t>())
       throw nb::type_error("VideoWriter.write takes uint8 frames (convert with .astype(numpy.uint8) or to_uint8)");
     // (N,H,W,3) and (H,W,3): colour, as pixel_format (rgb24 or bgr24); (N,H,W) and (H,W): gray.
     const size_t nd = a.ndim();
+    if (nd == 3 && (a.shape(2) == 1 || a.shape(2) == 4) && pixel_format_ != PixelFormat::Gray8)
+      throw Error(Errc::InvalidArgument, "VideoWriter.write",
+                  "a frame of " + std::to_string(a.shape(2)) + " channels: give (H, W, 3) colour or (H, W) gray frames "
+                  "((N, H, W) is a batch of gray frames)");
     const bool gray = pixel_format_ == PixelFormat::Gray8 || nd == 2 || (nd == 3 && a.shape(2) != 3);
     const bool batched = gray ? nd == 3 : nd == 4;
     if (nd < 2 || nd > 4 || (gray && nd == 4) || (!gray && a.shape(nd - 1) != 3))
@@ -142,12 +157,11 @@ class PyWriter {
     const bool device = a.device_type() == nb::device::cuda::value;
     const FrameLayout layout = make_layout(format, w, h);
     const MemoryKind memory = device ? MemoryKind::Device : MemoryKind::Host;
-    if (!staging_ || staging_->layout() != layout || staging_->memory() != memory || staging_->capacity() < std::min(n, 8)) {
-      staging_.emplace(layout, std::min(std::max(n, 1), 8), memory, device ? a.device_id() : 0);
-      if (device) stream_.emplace(a.device_id());
-    }
     const auto* base = reinterpret_cast<const std::byte*>(a.data());
     nb::gil_scoped_release release;
+    std::lock_guard lock(mutex_);
+    if (!staging_ || staging_->layout() != layout || staging_->memory() != memory || staging_->capacity() < std::min(n, 8))
+      staging_.emplace(layout, std::min(std::max(n, 1), 8), memory, device ? a.device_id() : 0);
     for (int first = 0; first < n; first += staging_->capacity()) {
       const int count = std::min(staging_->capacity(), n - first);
       staging_->resize(count);
@@ -166,6 +180,7 @@ class PyWriter {
 
   void close() {
     nb::gil_scoped_release release;
+    std::lock_guard lock(mutex_);
     writer_->close();
   }
   nb::dict encoder() const {
@@ -178,6 +193,7 @@ class PyWriter {
   bool is_open() const { return writer_->is_open(); }
 
  private:
+  std::mutex mutex_;  // one thread at a time (taken after the GIL is released)
   PixelFormat pixel_format_;
   std::optional<Source> like_;
   std::unique_ptr<VideoWriter> writer_;
@@ -245,39 +261,23 @@ nb::dict transcode(const nb::object& src, const std::string& name, const std::st
     };
   }
   TranscodeStats stats;
-  std::exception_ptr error;
-  bool interrupted = false;
-  {
-    nb::gil_scoped_release release;
-    std::atomic<bool> done{false};
-    std::thread worker([&] {
-      try {
-        stats = cuframe::transcode(source.input, dst, o);
-      } catch (...) {
-        error = std::current_exception();
-      }
-      done = true;
-    });
-    while (!done) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (done || interrupted) continue;
-      nb::gil_scoped_acquire acquire;
-      if (PyErr_CheckSignals() != 0) {
-        PyErr_Clear();
-        interrupted = true;
-        cancel = true;
-      }
+  try {
+    run_interruptible([&] { stats = cuframe::transcode(source.input, dst, o); }, cancel);
+  } catch (...) {
+    // A Ctrl-C (KeyboardInterrupt) or a failing progress callback cancelled it: the engine
+    // finished a shorter file, which is removed (complete or absent).
+    if (callback_error || PyErr_Occurred() || cancel) {
+      std::error_code ec;
+      if (dst != "-" && cancel) std::filesystem::remove(dst, ec);
     }
-    worker.join();
-  }
-  if (interrupted || callback_error) {
-    std::error_code ec;
-    if (dst != "-" && !error) std::filesystem::remove(dst, ec);  // complete or absent
     if (callback_error) std::rethrow_exception(callback_error);
-    PyErr_SetNone(PyExc_KeyboardInterrupt);
-    throw nb::python_error();
+    throw;
   }
-  if (error) std::rethrow_exception(error);
+  if (callback_error) {
+    std::error_code ec;
+    if (dst != "-") std::filesystem::remove(dst, ec);
+    std::rethrow_exception(callback_error);
+  }
   return stats_dict(stats);
 }
 

@@ -114,3 +114,51 @@ def test_reader_recycles_batches_nobody_holds():
             addresses.add(np.asarray(batch).__array_interface__["data"][0])
             del batch
     assert len(addresses) <= 2  # a pool, not a new allocation per batch
+
+
+def get_buffer(obj, flags: int) -> None:
+    """PyObject_GetBuffer with `flags` (raises what it sets), then PyBuffer_Release."""
+    buf = ctypes.create_string_buffer(256)  # larger than a Py_buffer
+    ctypes.pythonapi.PyObject_GetBuffer.argtypes = [ctypes.py_object, ctypes.c_void_p, ctypes.c_int]
+    ctypes.pythonapi.PyObject_GetBuffer(obj, buf, flags)
+    ctypes.pythonapi.PyBuffer_Release.argtypes = [ctypes.c_void_p]
+    ctypes.pythonapi.PyBuffer_Release(buf)
+
+
+PyBUF_WRITABLE, PyBUF_FORMAT, PyBUF_ND, PyBUF_STRIDES = 0x1, 0x4, 0x8, 0x18
+PyBUF_C_CONTIGUOUS = 0x20 | PyBUF_STRIDES
+
+
+def test_buffer_requests_the_layout_cannot_meet_are_refused():
+    frames = cuframe.load(CLIP, format="rgb24", device="cpu").frames  # 960-byte rows pitched to 1024
+    get_buffer(frames, PyBUF_STRIDES | PyBUF_FORMAT | PyBUF_WRITABLE)
+    with pytest.raises(BufferError, match="contiguous"):
+        get_buffer(frames, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT)
+    with pytest.raises(BufferError, match="strided"):
+        get_buffer(frames, PyBUF_ND | PyBUF_FORMAT)
+    assert not memoryview(frames).c_contiguous
+
+
+def test_cached_chunks_export_read_only():
+    cache = cuframe.ChunkCache(64 << 20, device="cpu")
+    y = np.asarray(cache.get(CLIP, 0, 4).planes[0])
+    want = y.copy()
+    assert not y.flags.writeable and memoryview(cache.get(CLIP, 0, 4).planes[0]).readonly
+    with pytest.raises(ValueError):
+        y[:] = 0
+    with pytest.raises(BufferError, match="read-only"):
+        get_buffer(cache.get(CLIP, 0, 4).planes[0], PyBUF_STRIDES | PyBUF_WRITABLE)
+    assert not np.from_dlpack(cache.get(CLIP, 0, 4).planes[0]).flags.writeable
+    assert np.array_equal(np.asarray(cache.get(CLIP, 0, 4).planes[0]), want)  # the next hit is intact
+    own = np.asarray(cuframe.load(CLIP, device="cpu", count=4).frames.planes[0])
+    assert own.flags.writeable  # a clip of one's own is writable
+
+
+def test_errors_pickle_with_their_parts():
+    import pickle
+    with pytest.raises(cuframe.Error) as info:
+        cuframe.load(sample("corrupted.mp4"), device="cpu")
+    e = info.value
+    back = pickle.loads(pickle.dumps(e))
+    assert type(back) is cuframe.InvalidDataError and isinstance(back, ValueError)
+    assert (back.subject, back.reason, back.code, str(back)) == (e.subject, e.reason, e.code, str(e))

@@ -40,8 +40,10 @@ def test_device_array_protocols(gpu):
     cai = frames.__cuda_array_interface__
     assert cai["version"] == 3 and cai["shape"] == (60, 240, 320, 3) and cai["typestr"] == "|u1"
     assert cai["strides"][1] == 1024 and cai["data"][0] != 0 and "stream" in cai
-    for stream in (None, 1, -1):
-        assert frames.__dlpack__(stream=stream) is not None
+    for stream in (None, 1, -1, cai["stream"]):
+        assert type(frames.__dlpack__(stream=stream)).__name__ == "PyCapsule"
+    with pytest.raises(cuframe.InvalidArgumentError, match="stream=0"):
+        frames.__dlpack__(stream=0)
     with pytest.raises(BufferError, match=r"\.cpu\(\)"):
         np.asarray(frames)
     with pytest.raises(BufferError):

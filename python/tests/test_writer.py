@@ -51,6 +51,8 @@ def test_dimension_and_setting_errors(tmp_path):
     w = cuframe.VideoWriter(tmp_path / "x.mp4", width=320, height=240, fps=25)
     with pytest.raises(ValueError, match="expected"):
         w.write(np.zeros((2, 240, 320, 4), np.uint8))
+    with pytest.raises(ValueError, match="4 channels"):
+        w.write(np.zeros((240, 320, 4), np.uint8))  # RGBA is not a batch of 240 gray frames
     with pytest.raises(TypeError):
         w.write(np.zeros((240, 320, 3), np.float32))
     with pytest.raises(ValueError, match="unknown option"):

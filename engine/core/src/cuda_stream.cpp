@@ -48,18 +48,26 @@ void CudaEvent::wait_on(const CudaStream& stream) const {
   CUFRAME_CHECK(cudaStreamWaitEvent(static_cast<cudaStream_t>(stream.get()), static_cast<cudaEvent_t>(event_.get()), 0));
 }
 
-void CudaEvent::wait_on_foreign(std::uintptr_t stream) const {
-  cudaStream_t s = nullptr;  // 1: the legacy default stream, which handle 0 names in this build
+namespace {
+cudaStream_t foreign_stream(std::uintptr_t stream) {
+  if (stream == 1) return nullptr;  // the legacy default stream, which handle 0 names in this build
   if (stream == 2) {
 #ifdef cudaStreamPerThread
-    s = cudaStreamPerThread;
+    return cudaStreamPerThread;
 #else
     throw Error(Errc::Unsupported, "stream 2", "this CUDA runtime has no per-thread default stream");
 #endif
-  } else if (stream != 1) {
-    s = reinterpret_cast<cudaStream_t>(stream);
   }
-  CUFRAME_CHECK(cudaStreamWaitEvent(s, static_cast<cudaEvent_t>(event_.get()), 0));
+  return reinterpret_cast<cudaStream_t>(stream);
+}
+}  // namespace
+
+void CudaEvent::wait_on_foreign(std::uintptr_t stream) const {
+  CUFRAME_CHECK(cudaStreamWaitEvent(foreign_stream(stream), static_cast<cudaEvent_t>(event_.get()), 0));
+}
+
+void CudaEvent::record_foreign(std::uintptr_t stream) {
+  CUFRAME_CHECK(cudaEventRecord(static_cast<cudaEvent_t>(event_.get()), foreign_stream(stream)));
 }
 
 void CudaEvent::synchronize() const { CUFRAME_CHECK(cudaEventSynchronize(static_cast<cudaEvent_t>(event_.get()))); }

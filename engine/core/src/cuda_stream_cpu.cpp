@@ -25,6 +25,7 @@ CudaEvent::CudaEvent(int, bool) { no_cuda(); }
 void CudaEvent::record(const CudaStream&) { no_cuda(); }
 void CudaEvent::wait_on(const CudaStream&) const { no_cuda(); }
 void CudaEvent::wait_on_foreign(std::uintptr_t) const { no_cuda(); }
+void CudaEvent::record_foreign(std::uintptr_t) { no_cuda(); }
 void CudaEvent::synchronize() const { no_cuda(); }
 bool CudaEvent::done() const { no_cuda(); }
 float CudaEvent::elapsed_ms_since(const CudaEvent&) const { no_cuda(); }

@@ -10,6 +10,7 @@
 // allocation is made; the error gives both numbers and what to do instead.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -31,6 +32,9 @@ struct ResidentOptions {
   /// leaves; what it throws ends the load. For callers that will allocate beside the clip
   /// (transcode's op buffers) and want one check, up front, of both.
   std::function<void(const FrameLayout& layout, int64_t frames, int64_t budget_left)> before_allocating;
+  /// Set (from any thread) to stop the load between chunks: load() then throws
+  /// Errc::Interrupted and frees what it allocated (a Ctrl-C in a host application).
+  const std::atomic<bool>* cancel = nullptr;
 };
 
 class ResidentClip {

@@ -109,6 +109,8 @@ ResidentClip ResidentClip::load(const InputSource& input, const ResidentOptions&
     const int chunk = std::max(1, ro.batch_frames);
     int64_t done = begin;
     while (done < end) {
+      if (options.cancel && options.cancel->load())
+        throw Error(Errc::Interrupted, input.name(), "the load was cancelled");
       FrameBatch part = m.frames.view(static_cast<int>(done), static_cast<int>(std::min<int64_t>(chunk, end - done)));
       if (!r.read(part)) break;
       done += part.size();

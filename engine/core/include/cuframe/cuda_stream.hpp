@@ -115,6 +115,9 @@ class CudaEvent {
   /// one place a raw stream is taken (Note [Stream rule]): at the edge, to hand frames to
   /// another library.
   void wait_on_foreign(std::uintptr_t stream) const;
+  /// Captures the work queued so far on such a stream (cudaEventRecord): to order cuframe's
+  /// reuse of memory after a consumer's work on it.
+  void record_foreign(std::uintptr_t stream);
   /// The host waits for the captured work (cudaEventSynchronize).
   void synchronize() const;
   /// Whether the captured work is done, without waiting (cudaEventQuery).
