@@ -50,7 +50,13 @@ def _source(src):
     /dev/fd path); other file objects are read into memory."""
     if isinstance(src, (str, os.PathLike)):
         path = os.fspath(src)
-        return (path.decode() if isinstance(path, bytes) else path), ""
+        try:
+            path = path.decode() if isinstance(path, bytes) else path
+            path.encode("utf-8")
+        except UnicodeError:
+            raise InvalidArgumentError(repr(path), "the path is not valid UTF-8: open the file and pass the file object",
+                                       "invalid argument") from None
+        return path, ""
     if isinstance(src, bytes):
         return src, "<memory>"
     if isinstance(src, (bytearray, memoryview)):

@@ -152,3 +152,5 @@ def test_argument_errors():
         cuframe.load(CLIP, format="rgb24", width=100)
     with pytest.raises(cuframe.InvalidArgumentError):
         cuframe.load(12345)
+    with pytest.raises(cuframe.InvalidArgumentError, match="UTF-8"):
+        cuframe.load("/tmp/caf\udce9.mp4")
