@@ -25,7 +25,8 @@ if [ "${CUFRAME_SKIP_PIP:-0}" != 1 ]; then
   echo "test: pip install . stage done after $(( $(date +%s) - start )) s"
 fi
 # The virtual GPU (docs/VIRTUAL_GPU.md): every GPU path on this CPU-only machine — the whole
-# suite with CUFRAME_REQUIRE_GPU=1, in the H100 model and again with the virtual NVENC, each
+# suite with CUFRAME_REQUIRE_GPU=1 in the H100 model, and again with the virtual NVENC (every
+# test that can encode; run_suite.sh leaves out the decode- and kernel-only suites), each
 # compared with its lines of tests/virtual_gpu_known_failures.txt (CUFRAME_SKIP_VIRTUAL_GPU=1
 # skips this stage). Budget, build included: 12 minutes.
 if [ "${CUFRAME_SKIP_VIRTUAL_GPU:-0}" != 1 ]; then
