@@ -24,8 +24,8 @@ import subprocess
 import sys
 import textwrap
 
-SIDES = {
-    "opencv-read": """
+# The seed's read loop, shared by both OpenCV recipes.
+OPENCV_READ = """
         import cv2, numpy as np
         cap = cv2.VideoCapture(PATH)
         frames = []
@@ -34,21 +34,17 @@ SIDES = {
             if not ok:
                 break
             frames.append(f)
+"""
+
+SIDES = {
+    "opencv-read": OPENCV_READ + """
         arr = np.array(frames)
     """,
     "cuframe-read": """
         import cuframe, numpy as np
         arr = np.asarray(cuframe.load(PATH, format="bgr24", device="cpu").frames)
     """,
-    "opencv-gray": """
-        import cv2, numpy as np
-        cap = cv2.VideoCapture(PATH)
-        frames = []
-        while True:
-            ok, f = cap.read()
-            if not ok:
-                break
-            frames.append(f)
+    "opencv-gray": OPENCV_READ + """
         frames = np.array(frames)
         arr = np.empty(frames.shape[:3], np.uint8)
         for i, f in enumerate(frames):

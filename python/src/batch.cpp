@@ -188,8 +188,7 @@ nb::object as_ndarray(const Array& a, nb::handle owner, bool host_view) {
 }
 
 nb::object numpy_of(const Array& a, nb::handle owner) {
-  if (a.on_device()) device_to_host_error(a);
-  if (a.state->ready) a.state->ready->synchronize();
+  if (a.on_device()) device_to_host_error(a);  // host frames: complete, nothing to wait for
   return as_ndarray<nb::numpy>(a, owner, false);
 }
 

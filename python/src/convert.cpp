@@ -6,7 +6,6 @@
 #include <nanobind/stl/optional.h>
 
 #include "binding.hpp"
-#include "cuframe/kernels/filter.hpp"
 
 namespace cuframe::py {
 

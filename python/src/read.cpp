@@ -75,8 +75,7 @@ PyClip load(const nb::object& src, const std::string& name, const std::string& f
     return out;
   }
   LongCall call;
-  VideoReader reader(source.input, reader_options(choice, choice.backend == Backend::Cpu ? load_chunk(MemoryKind::Host)
-                                                                                         : load_chunk(MemoryKind::Device)));
+  VideoReader reader(source.input, reader_options(choice, 1));  // load sizes its own chunks below
   const MemoryKind memory = memory_of(reader);
   const int dev = reader.decoder().backend() == Backend::Nvdec ? choice.device : 0;
   if (memory == MemoryKind::Device) use_device(dev);

@@ -4,7 +4,6 @@
 #include <nanobind/stl/shared_ptr.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstring>
 #include <exception>
 #include <filesystem>
